@@ -1,0 +1,2 @@
+# Copyright (c) dynamicnet contributors. All rights reserved.
+from . import metrics  # noqa: F401

@@ -1,0 +1,86 @@
+# Copyright (c) dynamicnet contributors. All rights reserved.
+"""The few run-time adjustments the pinned OpenMMLab stack needs, all in one place.
+
+Each is narrow, idempotent, applied by ``import dynamicnet`` and explained here. Installation-time
+workarounds (mmcv's C++20 build, ``--no-deps`` installs, pins) live in ``tools/setup_env.sh``.
+
+1. ``MODULE2PACKAGE['dynamicnet']``: mmengine 0.10.7 only resolves ``'pkg::path'`` config bases
+   for packages in this table, so ``_base_ = 'dynamicnet::pointformer/votenet_scannet.py'``
+   needs it (``openmmlab.md`` §3.3).
+2. ``torch.load`` safe globals: torch >= 2.6 loads with ``weights_only=True``; mmengine 0.10.7's
+   checkpoints carry ``message_hub`` state (``HistoryBuffer``, numpy scalars and arrays), so
+   ``--resume`` and ``load_from`` fail. Instead of switching safe loading off, the exact classes
+   mmengine writes are allow-listed (:data:`CHECKPOINT_SAFE_GLOBALS`).
+3. Distributed training without CUDA: mmengine's ``_init_dist_pytorch`` calls
+   ``torch.cuda.set_device`` before ``init_process_group``, which fails on a CPU machine. Without
+   CUDA the process group is created directly and ``nccl`` is replaced by ``gloo``. The model
+   wrapper side (``device_ids=None``) is set by :func:`dynamicnet.engine.runners.prepare_cfg`.
+"""
+import functools
+import os
+
+import numpy as np
+import torch
+
+__all__ = ['CHECKPOINT_SAFE_GLOBALS', 'apply_compat_patches']
+
+
+def _numpy_safe_globals() -> list:
+    """numpy objects that appear in mmengine's pickled log history."""
+    from numpy.core.multiarray import _reconstruct, scalar  # noqa: F401
+
+    dtypes = {type(np.dtype(name)) for name in (
+        'float64', 'float32', 'float16', 'int64', 'int32', 'int16', 'int8', 'uint8', 'bool')}
+    return [np.ndarray, np.dtype, _reconstruct, scalar, *sorted(dtypes, key=str)]
+
+
+def _mmengine_safe_globals() -> list:
+    from mmengine.logging.history_buffer import HistoryBuffer
+
+    return [HistoryBuffer]
+
+
+CHECKPOINT_SAFE_GLOBALS: list = []
+
+
+def _allow_checkpoint_globals() -> None:
+    if CHECKPOINT_SAFE_GLOBALS:
+        return
+    CHECKPOINT_SAFE_GLOBALS.extend(_numpy_safe_globals() + _mmengine_safe_globals())
+    torch.serialization.add_safe_globals(CHECKPOINT_SAFE_GLOBALS)
+
+
+def _register_config_package() -> None:
+    from mmengine.config.utils import MODULE2PACKAGE
+
+    MODULE2PACKAGE.setdefault('dynamicnet', 'dynamicnet')
+
+
+def _cpu_aware_dist_init() -> None:
+    import mmengine.dist.utils as dist_utils
+
+    original = dist_utils._init_dist_pytorch
+    if getattr(original, '_dynamicnet_patched', False):
+        return
+
+    @functools.wraps(original)
+    def init_dist_pytorch(backend, init_backend='torch', **kwargs):
+        if torch.cuda.is_available():
+            return original(backend, init_backend=init_backend, **kwargs)
+        if backend == 'nccl':
+            backend = 'gloo'
+        torch.distributed.init_process_group(
+            backend=backend,
+            rank=int(os.environ['RANK']),
+            world_size=int(os.environ['WORLD_SIZE']),
+            **kwargs)
+
+    init_dist_pytorch._dynamicnet_patched = True
+    dist_utils._init_dist_pytorch = init_dist_pytorch
+
+
+def apply_compat_patches() -> None:
+    """Apply every adjustment listed in the module docstring (idempotent)."""
+    _register_config_package()
+    _allow_checkpoint_globals()
+    _cpu_aware_dist_init()

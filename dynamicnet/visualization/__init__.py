@@ -1,0 +1,1 @@
+# Copyright (c) dynamicnet contributors. All rights reserved.
