@@ -1,4 +1,4 @@
 # Copyright (c) dynamicnet contributors. All rights reserved.
 """Models. Components needing optional upstream libraries are imported lazily by the registry
-(see :mod: and :mod:)."""
+(see ``dynamicnet/models/seg.py`` and ``dynamicnet/models/det3d.py``)."""
 from . import backbones, classifiers, detectors, heads, losses, necks, recognizers, utils  # noqa: F401
