@@ -6,7 +6,9 @@ workarounds (mmcv's C++20 build, ``--no-deps`` installs, pins) live in ``tools/s
 
 1. ``MODULE2PACKAGE['dynamicnet']``: mmengine 0.10.7 only resolves ``'pkg::path'`` config bases
    for packages in this table, so ``_base_ = 'dynamicnet::pointformer/votenet_scannet.py'``
-   needs it (``openmmlab.md`` §3.3).
+   needs it (``openmmlab.md`` §3.3). mmengine also locates the package through its distribution
+   (``pkg_resources``), which points at site-packages for editable installs; the config loader is
+   given dynamicnet's real location.
 2. ``torch.load`` safe globals: torch >= 2.6 loads with ``weights_only=True``; mmengine 0.10.7's
    checkpoints carry ``message_hub`` state (``HistoryBuffer``, numpy scalars and arrays), so
    ``--resume`` and ``load_from`` fail. Instead of switching safe loading off, the exact classes
@@ -14,15 +16,20 @@ workarounds (mmcv's C++20 build, ``--no-deps`` installs, pins) live in ``tools/s
 3. Distributed training without CUDA: mmengine's ``_init_dist_pytorch`` calls
    ``torch.cuda.set_device`` before ``init_process_group``, which fails on a CPU machine. Without
    CUDA the process group is created directly and ``nccl`` is replaced by ``gloo``. The model
-   wrapper side (``device_ids=None``) is set by :func:`dynamicnet.engine.runners.prepare_cfg`.
+   wrapper side (``device_ids=None``) is set by :func:`dynamicnet.engine.runners.adapt_to_machine`.
+4. Atomic local writes: mmengine's ``LocalBackend.put``/``put_text`` (used for checkpoints and
+   ``last_checkpoint``) open the target with ``'wb'`` and write in place, so a run killed while
+   saving leaves a truncated checkpoint that ``--resume`` then picks. They now write a temporary
+   file in the same directory, fsync it and ``os.replace`` it over the target.
 """
 import functools
 import os
+import tempfile
 
 import numpy as np
 import torch
 
-__all__ = ['CHECKPOINT_SAFE_GLOBALS', 'apply_compat_patches']
+__all__ = ['CHECKPOINT_SAFE_GLOBALS', 'apply_compat_patches', 'atomic_write_bytes']
 
 
 def _numpy_safe_globals() -> list:
@@ -79,8 +86,68 @@ def _cpu_aware_dist_init() -> None:
     dist_utils._init_dist_pytorch = init_dist_pytorch
 
 
+def atomic_write_bytes(data: bytes, filepath: str) -> None:
+    """Write ``data`` to ``filepath`` so that readers see the old or the new file, never a part."""
+    directory = os.path.dirname(os.path.abspath(filepath))
+    os.makedirs(directory, exist_ok=True)
+    fd, tmp_path = tempfile.mkstemp(prefix='.tmp-', suffix=os.path.basename(filepath), dir=directory)
+    try:
+        with os.fdopen(fd, 'wb') as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp_path, filepath)
+    except BaseException:
+        if os.path.exists(tmp_path):
+            os.remove(tmp_path)
+        raise
+
+
+def _atomic_local_backend() -> None:
+    from mmengine.fileio.backends.local_backend import LocalBackend
+
+    if getattr(LocalBackend.put, '_dynamicnet_patched', False):
+        return
+
+    def put(self, obj: bytes, filepath) -> None:
+        atomic_write_bytes(obj, str(filepath))
+
+    def put_text(self, obj: str, filepath, encoding: str = 'utf-8') -> None:
+        atomic_write_bytes(obj.encode(encoding), str(filepath))
+
+    put._dynamicnet_patched = True
+    put.__doc__ = LocalBackend.put.__doc__
+    put_text.__doc__ = LocalBackend.put_text.__doc__
+    LocalBackend.put = put
+    LocalBackend.put_text = put_text
+
+
+def _dynamicnet_installed_path(original):
+
+    @functools.wraps(original)
+    def get_installed_path(package: str) -> str:
+        # Editable (PEP 660) installs put the dist-info in site-packages but the package in the
+        # checkout; mmengine would look in site-packages/dynamicnet.
+        if package == 'dynamicnet':
+            return os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+        return original(package)
+
+    get_installed_path._dynamicnet_patched = True
+    return get_installed_path
+
+
+def _register_installed_path() -> None:
+    import mmengine.config.config as config_module
+
+    if not getattr(config_module.get_installed_path, '_dynamicnet_patched', False):
+        config_module.get_installed_path = _dynamicnet_installed_path(
+            config_module.get_installed_path)
+
+
 def apply_compat_patches() -> None:
     """Apply every adjustment listed in the module docstring (idempotent)."""
     _register_config_package()
+    _register_installed_path()
     _allow_checkpoint_globals()
     _cpu_aware_dist_init()
+    _atomic_local_backend()
