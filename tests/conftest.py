@@ -1,0 +1,60 @@
+# Copyright (c) dynamicnet contributors. All rights reserved.
+"""Shared pytest fixtures.
+
+``tiny_data_root('scannet')`` returns the root of a tiny dataset generated once per test session
+(``dynamicnet.datasets.tiny``); ``default_scope('mmdet3d')`` sets mmengine's default scope for
+one test and restores the previous one afterwards.
+"""
+import itertools
+from typing import Any, Callable, Dict, Iterator, Tuple
+
+import pytest
+
+
+@pytest.fixture(scope='session')
+def tiny_data_root(tmp_path_factory: pytest.TempPathFactory) -> Callable[..., str]:
+    """A function ``(name, seed=0, **overrides) -> root`` of session-cached tiny datasets.
+
+    Each distinct ``(name, seed, overrides)`` is generated once per session into its own
+    temporary directory. Tests must treat the returned directory as read-only.
+
+    Example:
+        >>> def test_x(tiny_data_root):
+        ...     root = tiny_data_root('imagenet')    # .../imagenet0/{train,val}/<class>/*.png
+    """
+    from dynamicnet.datasets.tiny import make_tiny_dataset
+
+    roots: Dict[Tuple[str, int, str], str] = {}
+
+    def get(name: str, seed: int = 0, **overrides: Any) -> str:
+        key = (name, seed, repr(sorted(overrides.items())))
+        if key not in roots:
+            out = tmp_path_factory.mktemp(name) / 'root'
+            roots[key] = make_tiny_dataset(name, str(out), seed=seed, **overrides)
+        return roots[key]
+
+    return get
+
+
+@pytest.fixture
+def default_scope() -> Iterator[Callable[[str], None]]:
+    """A function that sets mmengine's default scope; the previous scope returns after the test.
+
+    ``DefaultScope`` is process-global; a test that leaves its scope behind changes how later
+    tests resolve unprefixed types.
+
+    Example:
+        >>> def test_y(default_scope):
+        ...     default_scope('mmdet3d')
+        ...     DATASETS.build(dict(type='ScanNetDataset', ...))
+    """
+    from mmengine.registry import DefaultScope
+
+    saved = DefaultScope._instance_dict.copy()
+    counter = itertools.count()
+
+    def use(scope: str) -> None:
+        DefaultScope.get_instance(f'pytest-{scope}-{next(counter)}', scope_name=scope)
+
+    yield use
+    DefaultScope._instance_dict = saved
