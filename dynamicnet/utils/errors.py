@@ -42,7 +42,7 @@ def data_root_hint(dataset_type: str, root: str) -> str:
         if short in info.dataset_types:
             return (f'Tiny {name} data for tests and demos (seconds):\n'
                     f'    python tools/dataset_converters/make_tiny_data.py {name} --out {root}\n'
-                    f'Real data: {info.upstream_converter}')
+                    f'Real data: {info.converter_command}')
     names = ', '.join(sorted(TINY_DATASETS))
     return (f'Create the dataset or point data_root at it (--cfg-options ...data_root=PATH). '
             f'Tiny generators exist for: {names} '
