@@ -1,1 +1,4 @@
 # Copyright (c) dynamicnet contributors. All rights reserved.
+from .infopro import InfoProClassifier
+
+__all__ = ['InfoProClassifier']
