@@ -23,8 +23,13 @@ import tempfile
 from dataclasses import dataclass, field
 from typing import Any, Callable, Dict, List, Optional, Tuple
 
+from .cityscapes import generate_cityscapes
+from .coco import generate_coco
+from .fewshot import generate_fewshot
 from .imagenet import generate_imagenet
 from .scannet import generate_scannet
+from .sunrgbd import generate_sunrgbd
+from .video import generate_video
 
 __all__ = [
     'TinyDatasetInfo', 'TINY_DATASETS', 'STAMP_FILE', 'make_tiny_dataset', 'read_stamp',
@@ -92,6 +97,18 @@ TINY_DATASETS: Dict[str, TinyDatasetInfo] = {
                          'instance/semantic masks (.bin); 18 classes, boxes of class-specific '
                          'size and colour')),
         TinyDatasetInfo(
+            name='sunrgbd',
+            generator=generate_sunrgbd,
+            upstream='mmdet3d',
+            dataset_types=('SUNRGBDDataset', ),
+            converter_command=(
+                'cd data/sunrgbd/matlab && matlab -nosplash -nodesktop -r '
+                '"extract_split;extract_rgbd_data_v2;quit;" && cd ../../.. && '
+                'python tools/create_data.py sunrgbd --root-path ./data/sunrgbd '
+                '--out-dir ./data/sunrgbd --extra-tag sunrgbd'),
+            description=('SUN RGB-D v2 infos (sunrgbd_infos_{train,val}.pkl), points .bin and '
+                         'images; 10 classes, yawed boxes of class-specific size and colour')),
+        TinyDatasetInfo(
             name='imagenet',
             generator=generate_imagenet,
             upstream='mmpretrain',
@@ -101,6 +118,49 @@ TINY_DATASETS: Dict[str, TinyDatasetInfo] = {
                 'folders) or use meta/{train,val}.txt annotation files; no conversion needed'),
             description=('ImageNet-style class folders {train,val}/<class>/*.png; class = '
                          'shape + colour')),
+        TinyDatasetInfo(
+            name='coco',
+            generator=generate_coco,
+            upstream='mmdet',
+            dataset_types=('CocoDataset', ),
+            converter_command=(
+                'python tools/misc/download_dataset.py --dataset-name coco2017 (mmdet); '
+                'unzip to data/coco/{train2017,val2017,annotations}; no conversion needed'),
+            description=('COCO json (annotations/instances_{train,val}2017.json) + JPEGs; '
+                         'categories of class-specific shape, colour and size')),
+        TinyDatasetInfo(
+            name='cityscapes',
+            generator=generate_cityscapes,
+            upstream='mmseg',
+            dataset_types=('CityscapesDataset', ),
+            converter_command='python tools/dataset_converters/cityscapes.py data/cityscapes '
+            '--nproc 8',
+            description=('leftImg8bit/ + gtFine/*_labelTrainIds.png (trainIds 0..18, 255 '
+                         'ignore); class = palette colour + texture')),
+        TinyDatasetInfo(
+            name='fewshot',
+            generator=generate_fewshot,
+            upstream='mmpretrain',
+            dataset_types=('CustomDataset', ),
+            converter_command=(
+                'download CUB_200_2011 (images/<class>/*.jpg are read as is) and its '
+                'segmentations (masks/<class>/*.png) into data/cub; write '
+                'splits/{base,val,novel}.txt (class names, one per line)'),
+            description=('fine-grained class folders images/<class>/*.png with binary '
+                         'masks/<class>/*.png on cluttered backgrounds; '
+                         'splits/{base,val,novel}.txt')),
+        TinyDatasetInfo(
+            name='video',
+            generator=generate_video,
+            upstream='mmaction2',
+            dataset_types=('RawframeDataset', 'VideoDataset'),
+            converter_command=(
+                'mmaction2: python tools/data/build_rawframes.py data/<set>/videos '
+                'data/<set>/rawframes --task rgb --level 1 && python '
+                'tools/data/build_file_list.py <set> data/<set>/rawframes --format rawframes'),
+            description=('mmaction2 rawframes/<video>/img_00001.jpg + '
+                         '{train,val}_list_rawframes.txt (and videos/*.mp4 lists); class = '
+                         'motion (and colour) of a moving patch')),
     )
 }
 
