@@ -1,2 +1,5 @@
 # Copyright (c) dynamicnet contributors. All rights reserved.
 from . import samplers, transforms  # noqa: F401
+from .episodic import EpisodicDataset  # noqa: F401
+from .episodic_pairs import PosturePairDataset  # noqa: F401
+from .episodic_splits import ClassSplitDataset  # noqa: F401

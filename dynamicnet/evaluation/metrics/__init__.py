@@ -1,1 +1,2 @@
 # Copyright (c) dynamicnet contributors. All rights reserved.
+from .episodic_accuracy import EpisodicAccuracy  # noqa: F401
