@@ -18,8 +18,9 @@ class PosturePairDataset(Dataset):
     The partner of item ``i`` is drawn from ``np.random.default_rng([seed, i])`` among the other
     images of its class (``b = a`` with probability ``identity_prob``, or when the class has one
     image), so pairs are identical across runs and workers. The partner's packed image and mask
-    are stored in the source's data sample as ``pair_inputs`` and ``pair_gt_seg_map``; both images
-    must carry masks (``LoadForegroundMask`` + ``PackInputs(algorithm_keys=('gt_seg_map',))``).
+    are stored in the source's data sample as ``pair_inputs`` and ``pair_gt_seg_map`` (when the
+    pipeline loads masks with ``LoadForegroundMask`` + ``PackInputs(algorithm_keys=
+    ('gt_seg_map',))``; otherwise the generator's ``mask_extractor`` provides them).
 
     Leakage guard: a wrapped :class:`ClassSplitDataset` must be the ``'base'`` split, since the
     generator may never be trained on novel classes (``fot.md`` §7).
@@ -66,5 +67,6 @@ class PosturePairDataset(Dataset):
         pair = self.dataset[self.partner(idx)]
         sample = data['data_samples']
         sample.set_field(pair['inputs'], 'pair_inputs')
-        sample.set_field(pair['data_samples'].gt_seg_map, 'pair_gt_seg_map')
+        if 'gt_seg_map' in pair['data_samples']:
+            sample.set_field(pair['data_samples'].gt_seg_map, 'pair_gt_seg_map')
         return data

@@ -40,6 +40,10 @@ class PostureGenerator(BaseModel):
         mean: Pixel mean (0..255) for ``fill='mean'``.
         loss_type: ``'l1'`` or ``'l2'`` masked reconstruction.
         loss_weight: Weight of the reconstruction loss.
+        mask_extractor: Optional foreground extractor config whose (frozen) saliency maps
+            replace the dataset masks in training, for base classes without mask annotations
+            (e.g. a ``SaliencyExtractor`` trained on generic salient-object data); ``None``
+            (default) uses the dataset masks.
         posture_source: Where FOT takes target postures for a novel support image (used by
             :class:`dynamicnet.datasets.transforms.FOTTransform`):
             ``'base_saliency_matching'`` (default: the base-class saliency maps with the highest
@@ -61,6 +65,7 @@ class PostureGenerator(BaseModel):
                  mean: Sequence[float] = (123.675, 116.28, 103.53),
                  loss_type: str = 'l1',
                  loss_weight: float = 1.0,
+                 mask_extractor: Optional[dict] = None,
                  posture_source: str = 'base_saliency_matching',
                  data_preprocessor: Optional[dict] = None,
                  init_cfg: Optional[dict] = None) -> None:
@@ -79,6 +84,23 @@ class PostureGenerator(BaseModel):
         self.loss_type = loss_type
         self.loss_weight = loss_weight
         self.posture_source = posture_source
+        self.mask_extractor = None
+        if mask_extractor is not None:
+            self.mask_extractor = MODELS.build(mask_extractor)
+            self.mask_extractor.init_weights()
+            self.mask_extractor.requires_grad_(False)
+
+    def train(self, mode: bool = True) -> 'PostureGenerator':
+        super().train(mode)
+        if self.mask_extractor is not None:
+            self.mask_extractor.eval()  # frozen: never fitted along with the generator
+        return self
+
+    def _masks(self, imgs01: Tensor, data_samples, key: str) -> Optional[Tensor]:
+        if self.mask_extractor is None:
+            return masks_from_data_samples(data_samples, imgs01.device, key)
+        with torch.no_grad():
+            return self.mask_extractor.extract(imgs01 * 255.)[1]
 
     def generate(self, fg01: Tensor, sal_src: Tensor, sal_tgt: Tensor) -> Tensor:
         """The object of ``fg01`` in the posture ``sal_tgt`` (RGB in ``[0, 1]``; the background is
@@ -95,11 +117,14 @@ class PostureGenerator(BaseModel):
         return (mask * diff).sum() / (mask.sum() * diff.shape[1]).clamp(min=1)
 
     def loss(self, inputs: Tensor, data_samples: List[BaseDataElement]) -> dict:
-        masks = masks_from_data_samples(data_samples, inputs.device)
-        target_masks = masks_from_data_samples(data_samples, inputs.device, 'pair_gt_seg_map')
-        if masks is None or target_masks is None:
-            raise ValueError('generator training needs PosturePairDataset samples with masks')
+        if any('pair_inputs' not in s for s in data_samples):
+            raise ValueError('generator training needs PosturePairDataset samples')
         target = torch.stack([s.pair_inputs for s in data_samples]).to(inputs) / 255.
+        masks = self._masks(inputs, data_samples, 'gt_seg_map')
+        target_masks = self._masks(target, data_samples, 'pair_gt_seg_map')
+        if masks is None or target_masks is None:
+            raise ValueError('generator training needs foreground masks (dataset masks or '
+                             'mask_extractor)')
         source = composite_foreground(inputs, masks, self.fill, self.mean01)
         pred = self.generate(source, masks, target_masks)
         return dict(loss_rec=self.loss_weight * self._masked_error(pred, target, target_masks))
@@ -112,7 +137,7 @@ class PostureGenerator(BaseModel):
         identity-posture reconstruction ``G(x_fg, S, S)`` of inputs in ``[0, 1]``."""
         if mode == 'loss':
             return self.loss(inputs, data_samples)
-        masks = masks_from_data_samples(data_samples, inputs.device)
+        masks = self._masks(inputs, data_samples, 'gt_seg_map')
         if masks is None:
             raise ValueError('the generator needs the foreground masks of its inputs')
         fg = composite_foreground(inputs, masks, self.fill, self.mean01)

@@ -127,3 +127,21 @@ def test_generator_shapes_options_and_identity_sanity():
     assert after < 0.5 * before
     out = gen(inputs, _samples(masks), mode='tensor')
     assert out.shape == (4, 3, 16, 16)
+
+
+def test_generator_masks_from_a_frozen_extractor():
+    torch.manual_seed(0)
+    gen = PostureGenerator(base_channels=4, num_levels=1,
+                           mask_extractor=dict(type='dynamicnet.SaliencyExtractor',
+                                               base_channels=4, num_levels=1, binarize=0.5))
+    gen.train()
+    assert gen.training and not gen.mask_extractor.training
+    imgs, _ = images_and_masks(n=2, size=8)
+    samples = [BaseDataElement(pair_inputs=img.to(torch.uint8)) for img in imgs]  # no masks
+    inputs = imgs.to(torch.uint8).float() / 255.
+    loss = gen(inputs, samples, mode='loss')['loss_rec']
+    loss.backward()
+    assert all(p.grad is None for p in gen.mask_extractor.parameters())
+    assert all(p.grad is not None for p in gen.net.parameters())
+    expected = gen.mask_extractor.extract(imgs.to(torch.uint8).float())[1]
+    assert torch.equal(gen._masks(inputs, samples, 'gt_seg_map'), expected)
