@@ -86,8 +86,8 @@ class PostureGenerator(BaseModel):
         self.posture_source = posture_source
         self.mask_extractor = None
         if mask_extractor is not None:
+            # Its weights come with its init_cfg when the runner calls init_weights().
             self.mask_extractor = MODELS.build(mask_extractor)
-            self.mask_extractor.init_weights()
             self.mask_extractor.requires_grad_(False)
 
     def train(self, mode: bool = True) -> 'PostureGenerator':
