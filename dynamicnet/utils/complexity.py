@@ -10,8 +10,13 @@ a named rule set:
   other op (BN, activations, pooling, element-wise) counts 0.
 * ``'condensenet'``: the rules of CondenseNetV2's official ``utils.py`` counter (§4 of
   ``condensenetv2.md``): BN 0, ReLU/h-swish 1 per output element, Sigmoid 2 per element, pooling
-  window-size ops per output element, Linear in·out; convolutions whose module carries a
-  ``mac_density`` attribute (learned group convolutions) count at that density.
+  window-size ops per output element (adaptive pooling: one per input element), Linear in·out
+  (bias not counted); convolutions whose module carries a ``mac_density`` attribute (learned group
+  convolutions) count at that density, and so do their parameters in :func:`count_params`.
+  Un-moduled tensor ops (SE rescaling, index gathers, scatter-adds, shuffles) count 0. On
+  CondenseNetV2-A/B/C at 224x224 (backbone, global pooling, classifier head) this gives
+  45.87M/2.04M, 146.47M/3.59M and 309.74M/6.18M, the spec anchors; the training-time model
+  (density 1/C) and its converted form (real grouped convolutions) count the same.
 
 A module may define ``count_macs(inputs, output) -> int`` to give its own analytic cost (raw matmuls
 in attention, point ops, dynamic branches); its children are then not counted again.
@@ -152,12 +157,24 @@ def count_macs(model: nn.Module,
     return (total, counts) if per_module else total
 
 
-def count_params(modules: Iterable[nn.Module] | nn.Module) -> int:
-    """Number of parameters (each shared tensor once)."""
+def count_params(modules: Iterable[nn.Module] | nn.Module, rules: str = 'macs') -> int:
+    """Number of parameters (each shared tensor once).
+
+    Args:
+        modules: A module or several (parameters shared between them count once).
+        rules: ``'macs'`` counts every parameter. ``'condensenet'`` counts the parameters of a
+            module with a ``mac_density`` attribute (learned group convolutions) at that density,
+            as the official CondenseNetV2 counter does: the parameters the converted network
+            keeps.
+    """
+    if rules not in RULE_SETS:
+        raise KeyError(f'rules={rules!r} is not a rule set; choose from {sorted(RULE_SETS)}')
     if isinstance(modules, nn.Module):
         modules = [modules]
-    seen = {}
+    seen: Dict[int, float] = {}
     for module in modules:
-        for p in module.parameters():
-            seen[id(p)] = p.numel()
-    return sum(seen.values())
+        for owner in module.modules():
+            density = float(getattr(owner, 'mac_density', 1.0)) if rules == 'condensenet' else 1.0
+            for p in owner.parameters(recurse=False):
+                seen[id(p)] = p.numel() * density
+    return int(round(sum(seen.values())))

@@ -1,0 +1,276 @@
+# Copyright (c) dynamicnet contributors. All rights reserved.
+"""CondenseNetV2 backbone (Yang et al., "CondenseNet V2: Sparse Feature Reactivation for Deep
+Networks", CVPR 2021, arXiv 2104.04382; spec ``../shared/specs/condensenetv2.md``).
+
+One class covers the training-time network (learned group convolutions and sparse feature
+reactivation with masks that condense during training) and the deployable network
+(``deploy=True`` or :meth:`CondenseNetV2.switch_to_deploy`: grouped convolutions, shuffles and a
+channel scatter-add, no masks), in the style of mmpretrain's RepVGG.
+"""
+import math
+from typing import Dict, List, Optional, Sequence, Tuple, Union
+
+import torch
+import torch.nn as nn
+import torch.utils.checkpoint as cp
+from mmengine.model import BaseModule
+from mmpretrain.models.backbones.base_backbone import BaseBackbone
+from torch import Tensor
+from torch.nn.modules.batchnorm import _BatchNorm
+
+from dynamicnet.models.utils.condensenetv2_layers import (CONDENSING_LAYERS, CondensedLGC,
+                                                          CondensedSFR, CondenseSELayer,
+                                                          LearnedGroupConv, PreActConv,
+                                                          SparseFeatureReactivation)
+from dynamicnet.registry import MODELS
+
+__all__ = ['CondenseNetV2', 'CondenseNetV2Layer']
+
+
+class CondenseNetV2Layer(BaseModule):
+    """Dense layer with SFR (spec §2).
+
+    ``X (c_in) -> LGC 1x1 (c_in -> b*k) -> BN-act-group 3x3 (b*k -> k) [-> SE] = Y``;
+    output ``concat([X + SFR(Y), Y])`` with ``c_in + k`` channels.
+
+    Args:
+        in_channels: c_in.
+        growth_rate: k.
+        bottleneck: b, the LGC width factor.
+        groups: G of the LGC, the 3x3 conv and the SFR (all released configs use one value).
+        condense_factor: C of the LGC and the SFR.
+        act_cfg: Activation of every BN-act pair of the layer.
+        use_se: SE (reduction 1) on the k new channels.
+        deploy: Build the converted layers instead of the training-time ones.
+        with_cp: Gradient checkpointing of the layer (saves the dense-concatenation memory).
+    """
+
+    def __init__(self,
+                 in_channels: int,
+                 growth_rate: int,
+                 bottleneck: int,
+                 groups: int,
+                 condense_factor: int,
+                 act_cfg: Dict,
+                 use_se: bool,
+                 deploy: bool = False,
+                 with_cp: bool = False) -> None:
+        super().__init__()
+        lgc, sfr = ((CondensedLGC, CondensedSFR) if deploy else
+                    (LearnedGroupConv, SparseFeatureReactivation))
+        mid = bottleneck * growth_rate
+        self.conv_1 = lgc(in_channels, mid, groups, condense_factor, act_cfg)
+        self.conv_2 = PreActConv(mid, growth_rate, 3, groups, act_cfg)
+        self.se = CondenseSELayer(growth_rate, reduction=1) if use_se else None
+        self.sfr = sfr(growth_rate, in_channels, groups, condense_factor, act_cfg)
+        self.with_cp = with_cp
+
+    def _forward(self, x: Tensor) -> Tensor:
+        new = self.conv_2(self.conv_1(x))
+        if self.se is not None:
+            new = self.se(new)
+        if isinstance(self.sfr, CondensedSFR):
+            return self.sfr.reactivate_and_concat(x, new)
+        # Reactivation is an element-wise addition onto the reused features.
+        return torch.cat([x + self.sfr(new), new], dim=1)
+
+    def forward(self, x: Tensor) -> Tensor:
+        """(B, c_in, H, W) -> (B, c_in + k, H, W)."""
+        if self.with_cp and x.requires_grad:
+            return cp.checkpoint(self._forward, x, use_reentrant=False)
+        return self._forward(x)
+
+    def switch_to_deploy(self, name: str = 'layer') -> None:
+        """Replace LGC and SFR by their condensed forms (``ValueError`` if not condensed)."""
+        if isinstance(self.conv_1, LearnedGroupConv):
+            self.conv_1 = CondensedLGC.from_training(self.conv_1, f'{name}.conv_1')
+        if isinstance(self.sfr, SparseFeatureReactivation):
+            self.sfr = CondensedSFR.from_training(self.sfr, f'{name}.sfr')
+
+
+@MODELS.register_module()
+class CondenseNetV2(BaseBackbone):
+    """CondenseNetV2 backbone for classification (mmpretrain) and detection (mmdet).
+
+    Structure (spec §4): stem Conv3x3(3 -> 2*k_1, no bias, no BN) -> dense blocks separated by
+    AvgPool2d(2, 2) transitions (no compression, channels keep growing) -> BN -> ReLU after the
+    last block. ReLU is used in blocks before ``hs_start_block``, h-swish from it on; SE inside
+    layers from ``se_start_block`` on. The classifier part of the official network (pool, SE with
+    reduction 16, FC -> h-swish -> FC) is :class:`dynamicnet.models.heads.CondenseNetV2ClsHead`.
+
+    Channels after each block: A 24/32/96/288/800, B 24/72/216/600/1176, C 48/144/400/1040/2064;
+    strides of the block outputs at ImageNet settings: 2/4/8/16/32, so ``out_indices=(1, 2, 3,
+    4)`` feeds an FPN with strides 4-32.
+
+    Condensation (spec §3) is driven by :meth:`set_progress` (the training hook
+    :class:`dynamicnet.engine.hooks.CondensationHook` calls it before every iteration); the state
+    lives in buffers of each layer of this instance.
+
+    Args:
+        arch: ``'a'``, ``'b'``, ``'c'`` (ImageNet), ``'cifar-110'``, ``'cifar-146'`` or a dict with
+            keys ``stages``, ``growth``, ``groups``, ``condense_factor``, ``stem_stride``.
+            The CIFAR definitions were never released (official issue #9): they follow
+            CondenseNet's depth convention 6N + 2 (N = 18, 24), growth 8-16-32, G = C = 8
+            [unconfirmed, spec §4].
+        in_channels: Image channels.
+        bottleneck: LGC width factor b (4 in every released config).
+        hs_start_block: First (0-based) block that uses h-swish.
+        se_start_block: First (0-based) block with SE inside its layers.
+        out_indices: Blocks whose outputs are returned (negative indices allowed). The last block's
+            output is taken after its BN and ReLU.
+        frozen_stages: Freeze the stem and blocks ``0..frozen_stages-1`` (-1: none).
+        norm_eval: Keep BN layers in eval mode during training (detection fine-tuning).
+        deploy: Build the converted network (load converted checkpoints into it).
+        with_cp: Gradient checkpointing of each dense layer.
+        init_cfg: mmengine init config; by default the official initialisation (Kaiming-normal
+            convs, BN 1/0, SFR BN 0/0).
+    """
+
+    arch_settings = {
+        'a': dict(stages=(1, 1, 4, 6, 8), growth=(8, 8, 16, 32, 64), groups=8,
+                  condense_factor=8, stem_stride=2),
+        'b': dict(stages=(2, 4, 6, 8, 6), growth=(6, 12, 24, 48, 96), groups=6,
+                  condense_factor=6, stem_stride=2),
+        'c': dict(stages=(4, 6, 8, 10, 8), growth=(8, 16, 32, 64, 128), groups=8,
+                  condense_factor=8, stem_stride=2),
+        'cifar-110': dict(stages=(18, 18, 18), growth=(8, 16, 32), groups=8, condense_factor=8,
+                          stem_stride=1),
+        'cifar-146': dict(stages=(24, 24, 24), growth=(8, 16, 32), groups=8, condense_factor=8,
+                          stem_stride=1),
+    }
+
+    def __init__(self,
+                 arch: Union[str, Dict] = 'a',
+                 in_channels: int = 3,
+                 bottleneck: int = 4,
+                 hs_start_block: int = 2,
+                 se_start_block: int = 3,
+                 out_indices: Sequence[int] = (-1, ),
+                 frozen_stages: int = -1,
+                 norm_eval: bool = False,
+                 deploy: bool = False,
+                 with_cp: bool = False,
+                 init_cfg: Optional[Union[Dict, List[Dict]]] = None) -> None:
+        super().__init__(init_cfg)
+        if isinstance(arch, str):
+            if arch not in self.arch_settings:
+                raise KeyError(f'arch={arch!r} is not one of {sorted(self.arch_settings)}')
+            arch = self.arch_settings[arch]
+        missing = {'stages', 'growth', 'groups', 'condense_factor', 'stem_stride'} - set(arch)
+        if missing:
+            raise KeyError(f'custom arch misses {sorted(missing)}')
+        self.arch = dict(arch)
+        self.stage_depths = tuple(arch['stages'])
+        self.growth = tuple(arch['growth'])
+        if len(self.stage_depths) != len(self.growth):
+            raise ValueError('stages and growth must have the same length')
+        self.groups = arch['groups']
+        self.condense_factor = arch['condense_factor']
+        num_stages = len(self.stage_depths)
+        self.out_indices = tuple(i % num_stages for i in out_indices)
+        self.frozen_stages = frozen_stages
+        self.norm_eval = norm_eval
+        self.deploy = deploy
+
+        channels = 2 * self.growth[0]
+        self.stem = nn.Conv2d(in_channels, channels, 3, arch['stem_stride'], 1, bias=False)
+        self.stages = nn.ModuleList()
+        self.out_channels: List[int] = []
+        for i, (depth, growth) in enumerate(zip(self.stage_depths, self.growth)):
+            act_cfg = dict(type='HSwish') if i >= hs_start_block else dict(type='ReLU')
+            layers = []
+            for _ in range(depth):
+                layers.append(
+                    CondenseNetV2Layer(channels, growth, bottleneck, self.groups,
+                                       self.condense_factor, act_cfg, i >= se_start_block,
+                                       deploy, with_cp))
+                channels += growth
+            self.stages.append(nn.Sequential(*layers))
+            self.out_channels.append(channels)
+        self.transition = nn.AvgPool2d(2, 2)
+        self.norm_last = nn.BatchNorm2d(channels)
+        self.act_last = nn.ReLU(inplace=True)
+        self._freeze_stages()
+
+    def init_weights(self) -> None:
+        """Official initialisation unless a pretrained ``init_cfg`` is given."""
+        if self.init_cfg is not None:
+            super().init_weights()
+            return
+        for m in self.modules():
+            if isinstance(m, nn.Conv2d):
+                nn.init.kaiming_normal_(m.weight)
+            elif isinstance(m, _BatchNorm):
+                nn.init.ones_(m.weight)
+                nn.init.zeros_(m.bias)
+        for m in self.modules():
+            if isinstance(m, SparseFeatureReactivation):
+                m.reset_gamma()
+            elif isinstance(m, CondensedSFR):
+                nn.init.zeros_(m.norm.weight)
+                nn.init.zeros_(m.norm.bias)
+
+    def forward(self, x: Tensor) -> Tuple[Tensor, ...]:
+        """(B, 3, H, W) -> tuple of the selected block outputs (B, C_i, H / s_i, W / s_i)."""
+        x = self.stem(x)
+        outs = []
+        last = len(self.stages) - 1
+        for i, stage in enumerate(self.stages):
+            if i > 0:
+                x = self.transition(x)
+            x = stage(x)
+            if i == last:
+                x = self.act_last(self.norm_last(x))
+            if i in self.out_indices:
+                outs.append(x)
+        return tuple(outs)
+
+    def condensing_layers(self) -> List[Tuple[str, nn.Module]]:
+        """Named LGC and SFR layers of the training-time network."""
+        return [(n, m) for n, m in self.named_modules() if isinstance(m, CONDENSING_LAYERS)]
+
+    @torch.no_grad()
+    def set_progress(self, progress: float) -> int:
+        """Apply every condensation event due at training progress ``progress`` in [0, 1].
+
+        Returns:
+            The number of events applied by this call (0 when nothing changed).
+        """
+        if not 0.0 <= progress <= 1.0 or math.isnan(progress):
+            raise ValueError(f'progress must be in [0, 1], got {progress}')
+        events = [m.set_progress(progress) for _, m in self.condensing_layers()]
+        return max(events, default=0)
+
+    def is_fully_condensed(self) -> bool:
+        """Whether every LGC and SFR keeps exactly 1/C of its candidates per group."""
+        return all(m.is_fully_condensed() for _, m in self.condensing_layers())
+
+    def switch_to_deploy(self) -> None:
+        """Convert in place to the deployable network (spec §6).
+
+        Raises:
+            ValueError: If a layer is not fully condensed (the official code would silently
+                build a wrong model, pitfall 2).
+        """
+        for name, module in self.named_modules():
+            if isinstance(module, CondenseNetV2Layer):
+                module.switch_to_deploy(name)
+        self.deploy = True
+
+    def _freeze_stages(self) -> None:
+        if self.frozen_stages < 0:
+            return
+        frozen = [self.stem] + list(self.stages[:self.frozen_stages])
+        for module in frozen:
+            module.eval()
+            for param in module.parameters():
+                param.requires_grad = False
+
+    def train(self, mode: bool = True) -> 'CondenseNetV2':
+        super().train(mode)
+        self._freeze_stages()
+        if mode and self.norm_eval:
+            for m in self.modules():
+                if isinstance(m, _BatchNorm):
+                    m.eval()
+        return self
