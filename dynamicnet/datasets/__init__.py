@@ -3,3 +3,4 @@ from . import samplers, transforms  # noqa: F401
 from .episodic import EpisodicDataset  # noqa: F401
 from .episodic_pairs import PosturePairDataset  # noqa: F401
 from .episodic_splits import ClassSplitDataset  # noqa: F401
+from .holdout import HoldoutSplit  # noqa: F401

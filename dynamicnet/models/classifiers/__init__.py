@@ -1,4 +1,5 @@
 # Copyright (c) dynamicnet contributors. All rights reserved.
 from .infopro import InfoProClassifier
+from .multi_exit import EarlyExitClassifier, MultiExitClassifier
 
-__all__ = ['InfoProClassifier']
+__all__ = ['InfoProClassifier', 'MultiExitClassifier', 'EarlyExitClassifier']

@@ -1,0 +1,179 @@
+# Copyright (c) dynamicnet contributors. All rights reserved.
+"""Budgeted-batch threshold finder and EarlyExitMetric (dynamic-inference.md §4, §8)."""
+import math
+import pickle
+
+import pytest
+import torch
+
+from dynamicnet.evaluation.metrics.early_exit import (EarlyExitMetric, budgeted_curve,
+                                                      evaluate_thresholds, exit_proportions,
+                                                      fit_thresholds)
+
+
+# ---- transcription of the official finder / evaluator (MSDNet adaptive_inference.py) ----------
+def official_find_threshold(max_preds, p):
+    n_stage, n_sample = max_preds.size()
+    _, sorted_idx = max_preds.sort(dim=1, descending=True)
+    filtered = torch.zeros(n_sample)
+    T = torch.Tensor(n_stage).fill_(1e8)
+    for k in range(n_stage - 1):
+        acc, count = 0.0, 0
+        out_n = math.floor(n_sample * p[k])
+        for i in range(n_sample):
+            ori_idx = sorted_idx[k][i]
+            if filtered[ori_idx] == 0:
+                count += 1
+                if count == out_n:
+                    T[k] = max_preds[k][ori_idx]
+                    break
+        filtered.add_(max_preds[k].ge(T[k]).type_as(filtered))
+    T[n_stage - 1] = -1e8
+    return T
+
+
+def official_eval_with_threshold(max_preds, argmax_preds, targets, flops, T):
+    n_stage, n_sample = max_preds.size()
+    acc, expected_flops = 0, 0.0
+    exp = torch.zeros(n_stage)
+    for i in range(n_sample):
+        gold = targets[i]
+        for k in range(n_stage):
+            if max_preds[k][i].item() >= T[k]:
+                if int(gold.item()) == int(argmax_preds[k][i].item()):
+                    acc += 1
+                exp[k] += 1
+                break
+    for k in range(n_stage):
+        expected_flops += 1.0 * exp[k] / n_sample * flops[k]
+    return acc * 100.0 / n_sample, expected_flops
+
+
+def official_proportions(p, n_stage):
+    _p = torch.FloatTensor(1).fill_(p * 1.0 / 20)
+    probs = torch.exp(torch.log(_p) * torch.arange(1, n_stage + 1).float())
+    return probs / probs.sum()
+
+
+def _random_exits(num_exits, num, num_classes=5, seed=0, rounding=None):
+    g = torch.Generator().manual_seed(seed)
+    probs = torch.softmax(torch.randn(num_exits, num, num_classes, generator=g) * 2, dim=2)
+    conf, pred = probs.max(2)
+    if rounding:  # force ties
+        conf = (conf * rounding).round() / rounding
+    labels = torch.randint(0, num_classes, (num, ), generator=g)
+    return conf, pred, labels
+
+
+@pytest.mark.parametrize('num_exits,num,rounding,seed', [(3, 200, None, 0), (5, 137, None, 1),
+                                                          (4, 300, 20, 2), (2, 50, 10, 3)])
+def test_finder_and_evaluation_match_the_official_loops(num_exits, num, rounding, seed):
+    fit_conf, _, _ = _random_exits(num_exits, num, seed=seed, rounding=rounding)
+    conf, pred, labels = _random_exits(num_exits, num + 17, seed=seed + 100, rounding=rounding)
+    costs = [float(10 * (k + 1)**2) for k in range(num_exits)]
+    for p in range(1, 40):
+        props = exit_proportions(p / 20, num_exits)
+        torch.testing.assert_close(props, official_proportions(p, num_exits))
+        mine = fit_thresholds(fit_conf, props)
+        ref = official_find_threshold(fit_conf, official_proportions(p, num_exits))
+        assert mine.tolist() == ref.tolist()
+        acc, cost, _ = evaluate_thresholds(conf, pred == labels, mine, costs)
+        ref_acc, ref_cost = official_eval_with_threshold(conf, pred, labels, costs, ref)
+        assert acc == pytest.approx(ref_acc, abs=1e-9)
+        assert cost == pytest.approx(float(ref_cost), rel=1e-6)
+
+
+def test_threshold_extremes():
+    conf, pred, labels = _random_exits(3, 100)
+    correct = pred == labels
+    costs = [1.0, 3.0, 6.0]
+    acc, cost, counts = evaluate_thresholds(conf, correct, torch.tensor([0.0, 0.5, -1e8]), costs)
+    assert counts.tolist() == [100, 0, 0]
+    assert cost == 1.0
+    assert acc == pytest.approx(correct[0].float().mean().item() * 100)
+    acc, cost, counts = evaluate_thresholds(conf, correct, torch.tensor([1.01, 1.01, 1.01]),
+                                            costs)
+    assert counts.tolist() == [0, 0, 100]
+    assert cost == 6.0
+    assert acc == pytest.approx(correct[2].float().mean().item() * 100)
+
+
+def test_fitted_thresholds_meet_the_requested_proportions_without_ties():
+    num = 1000
+    conf, _, _ = _random_exits(4, num, seed=5)
+    assert conf.unique().numel() > 0.99 * conf.numel()  # effectively tie-free
+    for q in (0.1, 0.5, 1.0, 1.5):
+        props = exit_proportions(q, 4)
+        thresholds = fit_thresholds(conf, props)
+        _, _, counts = evaluate_thresholds(conf, torch.ones(4, num, dtype=torch.bool), thresholds,
+                                           [1, 2, 3, 4])
+        expected = [math.floor(float(num * props[k])) for k in range(3)]
+        assert counts[:3].tolist() == expected
+        assert int(counts[3]) == num - sum(expected)
+    one_hot = torch.tensor([0.0, 1.0, 0.0, 0.0])
+    _, _, counts = evaluate_thresholds(conf, torch.ones(4, num, dtype=torch.bool),
+                                       fit_thresholds(conf, one_hot), [1, 2, 3, 4])
+    assert counts.tolist() == [0, num, 0, 0]
+
+
+def test_budget_cost_is_non_decreasing_in_q_on_the_fitting_set():
+    conf, pred, labels = _random_exits(4, 400, seed=7)
+    costs = [1.0, 2.0, 4.0, 8.0]
+    curve = budgeted_curve(conf, conf, pred == labels, costs, (1, 40))
+    assert len(curve['macs']) == 39
+    for a, b in zip(curve['macs'], curve['macs'][1:]):
+        assert b >= a - costs[-1] / 400
+    assert curve['macs'][0] < 1.2 and curve['macs'][-1] > 5.0
+    assert len(budgeted_curve(conf, conf, pred == labels, costs, (1, 60))['q']) == 59
+
+
+def _data_samples(conf, pred, labels, costs, num_classes=5):
+    samples = []
+    for i in range(conf.size(1)):
+        scores = torch.full((conf.size(0), num_classes), 0.0)
+        for k in range(conf.size(0)):
+            rest = (1 - conf[k, i]) / (num_classes - 1)
+            scores[k] = rest
+            scores[k, pred[k, i]] = conf[k, i]
+        samples.append(dict(exit_scores=scores, gt_label=labels[i:i + 1],
+                            exit_costs=torch.tensor(costs, dtype=torch.float64)))
+    return samples
+
+
+def test_metric_anytime_budget_fitting_pass_and_order_invariance(tmp_path):
+    fit_conf, fit_pred, fit_labels = _random_exits(3, 120, seed=11)
+    conf, pred, labels = _random_exits(3, 80, seed=12)
+    costs = [5.0, 9.0, 20.0]
+    fit_samples = _data_samples(fit_conf, fit_pred, fit_labels, costs)
+    test_samples = _data_samples(conf, pred, labels, costs)
+
+    metric = EarlyExitMetric(save_fit_file=str(tmp_path / 'fit.pkl'), fit_set='toy-fit')
+    metric.start_fitting()
+    metric.process(None, fit_samples)
+    metric.finish_fitting(len(fit_samples))
+    metric.process(None, test_samples)
+    res = metric.evaluate(len(test_samples))
+
+    for k in range(3):
+        expected = (pred[k] == labels).double().mean().item() * 100
+        assert res[f'early_exit/exit{k + 1}/top1'] == pytest.approx(expected)
+        assert res[f'early_exit/exit{k + 1}/macs'] == costs[k]
+    assert res['early_exit/fit_set'] == 'toy-fit' and res['early_exit/fit_size'] == 120
+    ref = budgeted_curve(fit_conf, conf, pred == labels, costs)
+    assert res['early_exit/budget/top1'] == pytest.approx(ref['top1'])
+    assert res['early_exit/budget/macs'] == pytest.approx(ref['macs'])
+
+    with open(tmp_path / 'fit.pkl', 'rb') as f:
+        stored = pickle.load(f)
+    assert stored['conf'].shape == (3, 120)
+    # a second metric fits from the stored file; test samples in another order
+    again = EarlyExitMetric(fit_file=str(tmp_path / 'fit.pkl'))
+    perm = torch.randperm(80, generator=torch.Generator().manual_seed(0))
+    again.process(None, [test_samples[i] for i in perm])
+    res2 = again.evaluate(80)
+    assert res2['early_exit/budget/top1'] == pytest.approx(res['early_exit/budget/top1'])
+    assert res2['early_exit/budget/macs'] == pytest.approx(res['early_exit/budget/macs'])
+
+    alone = EarlyExitMetric()
+    alone.process(None, test_samples)
+    assert alone.evaluate(80)['early_exit/fit_set'] == 'test'
