@@ -12,7 +12,9 @@ workarounds (mmcv's C++20 build, ``--no-deps`` installs, pins) live in ``tools/s
 2. ``torch.load`` safe globals: torch >= 2.6 loads with ``weights_only=True``; mmengine 0.10.7's
    checkpoints carry ``message_hub`` state (``HistoryBuffer``, numpy scalars and arrays), so
    ``--resume`` and ``load_from`` fail. Instead of switching safe loading off, the exact classes
-   mmengine writes are allow-listed (:data:`CHECKPOINT_SAFE_GLOBALS`).
+   mmengine writes are allow-listed (:data:`CHECKPOINT_SAFE_GLOBALS`). ``HistoryBuffer`` also
+   pickled its statistics functions, which unpickle through ``builtins.getattr`` (too broad to
+   allow); it now stores their names and looks them up on the class when loaded.
 3. Distributed training without CUDA: mmengine's ``_init_dist_pytorch`` calls
    ``torch.cuda.set_device`` before ``init_process_group``, which fails on a CPU machine. Without
    CUDA the process group is created directly and ``nccl`` is replaced by ``gloo``. The model
@@ -45,6 +47,35 @@ def _mmengine_safe_globals() -> list:
     from mmengine.logging.history_buffer import HistoryBuffer
 
     return [HistoryBuffer]
+
+
+def _history_buffer_by_name() -> None:
+    from mmengine.logging.history_buffer import HistoryBuffer
+
+    if getattr(HistoryBuffer.__getstate__, '_dynamicnet_patched', False):
+        return
+
+    def __getstate__(self) -> dict:
+        state = dict(self.__dict__)
+        state.pop('statistics_methods', None)
+        # Names only: the functions are class attributes or registered again on import.
+        state['statistics_method_names'] = sorted(self._statistics_methods)
+        return state
+
+    def __setstate__(self, state: dict) -> None:
+        state = dict(state)
+        names = state.pop('statistics_method_names', [])
+        legacy = state.pop('statistics_methods', {})
+        self._set_default_statistics()
+        self._statistics_methods.update(legacy)
+        for name in names:
+            if name not in self._statistics_methods and hasattr(type(self), name):
+                self._statistics_methods[name] = getattr(type(self), name)
+        self.__dict__.update(state)
+
+    __getstate__._dynamicnet_patched = True
+    HistoryBuffer.__getstate__ = __getstate__
+    HistoryBuffer.__setstate__ = __setstate__
 
 
 CHECKPOINT_SAFE_GLOBALS: list = []
@@ -149,5 +180,6 @@ def apply_compat_patches() -> None:
     _register_config_package()
     _register_installed_path()
     _allow_checkpoint_globals()
+    _history_buffer_by_name()
     _cpu_aware_dist_init()
     _atomic_local_backend()

@@ -18,13 +18,15 @@ def test_checkpoint_with_message_hub_loads_with_weights_only(tmp_path):
     torch.save({'message_hub': {'log_scalars': {'train/loss': buffer}},
                 'meta': {'np': np.arange(3), 'f': np.float32(1.5)}}, path)
     loaded = torch.load(path, weights_only=True)
-    assert loaded['message_hub']['log_scalars']['train/loss'].current() == 0.5
+    restored = loaded['message_hub']['log_scalars']['train/loss']
+    assert restored.current() == 0.5
+    assert restored.statistics('mean') == 0.5
     np.testing.assert_array_equal(loaded['meta']['np'], np.arange(3))
 
 
 def test_arbitrary_objects_stay_blocked(tmp_path):
     path = tmp_path / 'evil.pth'
-    torch.save({'obj': os.path}, path)  # a module: never allow-listed
+    torch.save({'obj': os.getcwd}, path)  # an arbitrary callable: never allow-listed
     with pytest.raises(Exception, match='Weights only load failed'):
         torch.load(path, weights_only=True)
 

@@ -197,7 +197,7 @@ _TYPED_KEYS = [
 
 
 def _lookup(cfg: Config, dotted: str):
-    node: Any = cfg
+    node: Any = cfg._cfg_dict if isinstance(cfg, Config) else cfg
     for part in dotted.split('.'):
         if not isinstance(node, dict) or part not in node:
             return _MISSING
