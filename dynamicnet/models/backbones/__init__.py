@@ -1,5 +1,6 @@
 # Copyright (c) dynamicnet contributors. All rights reserved.
 from .cifar_resnet import CIFARResNet
 from .condensenetv2 import CondenseNetV2
+from .msdnet import MSDNet, MSDNetExitHead
 
-__all__ = ['CIFARResNet', 'CondenseNetV2']
+__all__ = ['CIFARResNet', 'CondenseNetV2', 'MSDNet', 'MSDNetExitHead']
