@@ -8,7 +8,10 @@ workarounds (mmcv's C++20 build, ``--no-deps`` installs, pins) live in ``tools/s
    for packages in this table, so ``_base_ = 'dynamicnet::pointformer/votenet_scannet.py'``
    needs it (``openmmlab.md`` §3.3). mmengine also locates the package through its distribution
    (``pkg_resources``), which points at site-packages for editable installs; the config loader is
-   given dynamicnet's real location.
+   given dynamicnet's real location. Finally, mmengine injects ``_scope_='<pkg>'`` into the typed
+   dicts of a ``pkg::`` base. dynamicnet's configs are written for their upstream task's scope
+   (they inherit its ``default_scope`` and prefix dynamicnet types), so ``dynamicnet::`` bases are
+   read like relative ones: no ``_scope_`` is injected.
 2. ``torch.load`` safe globals: torch >= 2.6 loads with ``weights_only=True``; mmengine 0.10.7's
    checkpoints carry ``message_hub`` state (``HistoryBuffer``, numpy scalars and arrays), so
    ``--resume`` and ``load_from`` fail. Instead of switching safe loading off, the exact classes
@@ -173,6 +176,17 @@ def _register_installed_path() -> None:
     if not getattr(config_module.get_installed_path, '_dynamicnet_patched', False):
         config_module.get_installed_path = _dynamicnet_installed_path(
             config_module.get_installed_path)
+
+    original = config_module.Config._get_cfg_path
+    if getattr(original, '_dynamicnet_patched', False):
+        return
+
+    def _get_cfg_path(cfg_path: str, filename: str):
+        path, scope = original(cfg_path, filename)
+        return path, (None if scope == 'dynamicnet' else scope)
+
+    _get_cfg_path._dynamicnet_patched = True
+    config_module.Config._get_cfg_path = staticmethod(_get_cfg_path)
 
 
 def apply_compat_patches() -> None:

