@@ -110,7 +110,7 @@ def test_identical_results_across_runs_and_worker_counts(root, tmp_path):
 
 
 def test_baseline_above_chance_after_base_pretraining(root, tmp_path):
-    cfg = make_cfg(root, tmp_path, num_episodes=10)
+    cfg = make_cfg(root, tmp_path, num_episodes=6)
     runner = Runner.from_cfg(cfg)
     before = runner.val()['fewshot/accuracy']
     runner.train()
