@@ -1,5 +1,6 @@
 # Copyright (c) dynamicnet contributors. All rights reserved.
-# Baseline++ (cosine classifier) on CUB-200-2011: 5-way 1-shot, transductive: the per-episode head also minimises the prediction
+# Baseline++ (cosine classifier) on CUB-200-2011: 5-way 1-shot, transductive: the per-episode head
+# also minimises the prediction
 # entropy of the unlabelled queries (Dhillon et al., ICLR 2020).
 _base_ = ['./baselinepp_resnet18_1xb64-400e_cub_5way-1shot.py']
 val_cfg = dict(setting='transductive')

@@ -1,5 +1,6 @@
 # Copyright (c) dynamicnet contributors. All rights reserved.
-# Baseline++ (cosine classifier) few-shot baseline (Chen et al., ICLR 2019) on CUB-200-2011: ResNet-18 pre-trained on the
+# Baseline++ (cosine classifier) few-shot baseline (Chen et al., ICLR 2019) on CUB-200-2011:
+# ResNet-18 pre-trained on the
 # 100 base classes, then per episode a new head fitted on frozen support features;
 # 5-way 1-shot, 15 queries per class, 600 seeded episodes, inductive.
 _base_ = [

@@ -1,6 +1,8 @@
 # Copyright (c) dynamicnet contributors. All rights reserved.
-# FOT (arXiv 2109.05719) + Baseline++ on Stanford Dogs, 5-way 1-shot, inductive. The backbone and the
-# 600 episodes are those of ../fewshot/baselinepp_resnet18_1xb64-400e_stanford-dogs_5way-1shot.py, so
+# FOT (arXiv 2109.05719) + Baseline++ on Stanford Dogs, 5-way 1-shot, inductive. The backbone and
+# the
+# 600 episodes are those of ../fewshot/baselinepp_resnet18_1xb64-400e_stanford-dogs_5way-1shot.py,
+# so
 # the two configs compare baseline and baseline + FOT under identical episodes.
 # Train the extractor and the generator first (base classes only):
 #   python tools/train.py configs/fot/fot-extractor_unet_1xb32-100e_duts.py

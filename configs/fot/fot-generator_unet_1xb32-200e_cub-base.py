@@ -2,7 +2,10 @@
 # FOT posture transformation generator (dynamicnet's reconstruction, fot.md §4.2 [unconfirmed]):
 # trained on pairs of CUB-200-2011 *base*-class images of the same class, G(x_fg^a, S^a, S^b)
 # reconstructs x^b inside S^b (masked L1). Masks: the base-class segmentation masks.
-_base_ = ['../fewshot/_base_/datasets/cub_fewshot.py', 'mmpretrain::_base_/default_runtime.py']
+_base_ = [
+    '../fewshot/_base_/datasets/cub_fewshot.py',
+    'mmpretrain::_base_/default_runtime.py'
+]
 data_preprocessor = None  # the generator scales images to [0, 1] itself
 model = dict(
     type='dynamicnet.PostureGenerator',

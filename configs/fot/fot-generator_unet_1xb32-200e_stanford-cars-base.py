@@ -1,8 +1,12 @@
 # Copyright (c) dynamicnet contributors. All rights reserved.
 # FOT posture transformation generator (dynamicnet's reconstruction, fot.md §4.2 [unconfirmed]):
 # trained on pairs of Stanford Cars *base*-class images of the same class, G(x_fg^a, S^a, S^b)
-# reconstructs x^b inside S^b (masked L1). Masks: saliency maps of the frozen DUTS extractor (mask_extractor), since Stanford Cars has no masks.
-_base_ = ['../fewshot/_base_/datasets/stanford-cars_fewshot.py', 'mmpretrain::_base_/default_runtime.py']
+# reconstructs x^b inside S^b (masked L1). Masks: saliency maps of the frozen DUTS extractor
+# (mask_extractor), since Stanford Cars has no masks.
+_base_ = [
+    '../fewshot/_base_/datasets/stanford-cars_fewshot.py',
+    'mmpretrain::_base_/default_runtime.py'
+]
 data_preprocessor = None  # the generator scales images to [0, 1] itself
 model = dict(
     type='dynamicnet.PostureGenerator',

@@ -15,6 +15,7 @@ import torch
 from torch.utils.data import Dataset
 
 from dynamicnet.registry import DATASETS
+
 from .episodic_splits import build_dataset, labels_of
 
 __all__ = ['Episode', 'EpisodeData', 'EpisodicDataset', 'sample_episode']
@@ -70,7 +71,8 @@ def sample_episode(class_to_indices: Dict[int, Sequence[int]], n_way: int, k_sho
     rng = np.random.default_rng([episode_seed, episode_idx])
     labels = np.array(sorted(class_to_indices))
     if len(labels) < n_way:
-        raise ValueError(f'{n_way}-way episodes need {n_way} classes, the dataset has {len(labels)}')
+        raise ValueError(
+            f'{n_way}-way episodes need {n_way} classes, the dataset has {len(labels)}')
     classes = rng.choice(labels, n_way, replace=False)
     support, query = [], []
     for c in classes:

@@ -6,6 +6,7 @@ import numpy as np
 from torch.utils.data import Dataset
 
 from dynamicnet.registry import DATASETS
+
 from .episodic_splits import ClassSplitDataset, build_dataset, labels_of
 
 __all__ = ['PosturePairDataset']

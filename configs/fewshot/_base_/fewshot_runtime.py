@@ -5,7 +5,8 @@
 _base_ = ['mmpretrain::_base_/default_runtime.py']
 
 # Meta-test head: Baseline++ (cosine) by default (fot.md §5 `finetune`); Baseline is
-# dict(type='dynamicnet.LinearFewShotHead'), nearest class mean dict(type='dynamicnet.PrototypeHead').
+# dict(type='dynamicnet.LinearFewShotHead'), nearest class mean
+# dict(type='dynamicnet.PrototypeHead').
 fewshot_head = dict(type='dynamicnet.CosineFewShotHead')
 val_cfg = dict(type='dynamicnet.MetaTestLoop', head=fewshot_head, setting='inductive')
 test_cfg = dict(type='dynamicnet.MetaTestLoop', head=fewshot_head, setting='inductive')

@@ -22,6 +22,7 @@ from torch import Tensor, nn
 
 from dynamicnet.models.fot import composite_foreground, masks_from_data_samples
 from dynamicnet.registry import MODELS, TRANSFORMS
+
 from ..episodic_splits import build_dataset
 
 __all__ = ['LoadForegroundMask', 'FOTTransform']

@@ -96,7 +96,8 @@ class MetaTestLoop(BaseLoop):
     mode and guarded by :func:`eval_mode_guard`, and no gradients:
 
     1. stack the support / query images (pixel units);
-    2. optionally apply ``episode_transform`` (:class:`dynamicnet.datasets.transforms.FOTTransform`),
+    2. optionally apply ``episode_transform``
+       (:class:`dynamicnet.datasets.transforms.FOTTransform`),
        which may add generated support samples with their own loss weights;
     3. extract frozen features;
     4. fit a fresh ``head`` (seeded by ``(fit_seed, episode_idx)``) on the support features,
@@ -160,7 +161,9 @@ class MetaTestLoop(BaseLoop):
         stage = self._stage
         self.runner.call_hook(f'before_{stage}')
         self.runner.call_hook(f'before_{stage}_epoch')
-        model = self.runner.model.module if is_model_wrapper(self.runner.model) else self.runner.model
+        model = self.runner.model
+        if is_model_wrapper(model):
+            model = model.module
         self.runner.model.eval()
         if self.episode_transform is not None:
             self.episode_transform.to(model.data_preprocessor.device)

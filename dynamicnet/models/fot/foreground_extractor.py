@@ -28,6 +28,7 @@ from mmengine.structures import BaseDataElement
 from torch import Tensor
 
 from dynamicnet.registry import MODELS
+
 from .fot_unet import FOTUNet
 
 __all__ = [

@@ -19,6 +19,7 @@ from mmengine.structures import BaseDataElement
 from torch import Tensor
 
 from dynamicnet.registry import MODELS
+
 from .foreground_extractor import (DEFAULT_DATA_PREPROCESSOR, FILLS, composite_foreground,
                                    masks_from_data_samples)
 from .fot_unet import FOTUNet

@@ -5,9 +5,8 @@ import pytest
 import torch
 from mmengine.structures import BaseDataElement
 
-from dynamicnet.models.fot import (FOTUNet, GTMaskExtractor, IdentityExtractor,
-                                   PostureGenerator, SaliencyExtractor, composite_foreground,
-                                   masks_from_data_samples)
+from dynamicnet.models.fot import (FOTUNet, GTMaskExtractor, IdentityExtractor, PostureGenerator,
+                                   SaliencyExtractor, composite_foreground, masks_from_data_samples)
 
 
 def images_and_masks(n=3, size=20, seed=0):

@@ -4,8 +4,8 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from dynamicnet.models.heads import (CosineFewShotHead, CosineSimilarityClsHead,
-                                     LinearFewShotHead, PrototypeHead)
+from dynamicnet.models.heads import (CosineFewShotHead, CosineSimilarityClsHead, LinearFewShotHead,
+                                     PrototypeHead)
 from dynamicnet.models.heads.fewshot_heads import _weighted_ce, cosine_logits
 
 
