@@ -47,7 +47,8 @@ def test_prefixed_type_resolves_from_every_upstream_scope(scope):
 @pytest.mark.parametrize('scope', ['mmpretrain', 'mmdet3d'])
 def test_scope_key_builds_nested_children_in_dynamicnet(scope):
     model = _build_in_scope(
-        scope, dict(type='RegistryProbeOuter', _scope_='dynamicnet', inner=dict(type='RegistryProbe')))
+        scope,
+        dict(type='RegistryProbeOuter', _scope_='dynamicnet', inner=dict(type='RegistryProbe')))
     assert isinstance(model.inner, RegistryProbe)
 
 

@@ -16,8 +16,8 @@ from mmengine.registry import RUNNERS  # noqa: E402
 from mmengine.runner import Runner  # noqa: E402
 
 import dynamicnet  # noqa: E402,F401
-from dynamicnet.engine.runners import (adapt_to_machine, apply_test_args, load_config,  # noqa: E402
-                                       validate_config)
+from dynamicnet.engine.runners import adapt_to_machine, apply_test_args  # noqa: E402
+from dynamicnet.engine.runners import load_config, validate_config  # noqa: E402
 from dynamicnet.utils.errors import friendly_errors  # noqa: E402
 
 

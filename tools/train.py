@@ -17,8 +17,8 @@ from mmengine.registry import RUNNERS  # noqa: E402
 from mmengine.runner import Runner  # noqa: E402
 
 import dynamicnet  # noqa: E402,F401  (registries, compat adjustments)
-from dynamicnet.engine.runners import (adapt_to_machine, apply_train_args, load_config,  # noqa: E402
-                                       validate_config)
+from dynamicnet.engine.runners import adapt_to_machine, apply_train_args  # noqa: E402
+from dynamicnet.engine.runners import load_config, validate_config  # noqa: E402
 from dynamicnet.utils.errors import friendly_errors  # noqa: E402
 
 
@@ -30,7 +30,8 @@ def parse_args(argv=None):
                         help='enable automatic-mixed-precision training')
     parser.add_argument('--sync_bn', choices=['none', 'torch', 'mmcv'], default='none',
                         help='convert BatchNorm layers to SyncBN (torch) or MMSyncBN (mmcv)')
-    parser.add_argument('--auto-scale-lr', action='store_true', help='enable automatically scaling LR')
+    parser.add_argument('--auto-scale-lr', action='store_true',
+                        help='enable automatically scaling LR')
     parser.add_argument('--resume', nargs='?', type=str, const='auto',
                         help='resume from the given checkpoint, or without a value from the latest '
                         'checkpoint in the work directory')

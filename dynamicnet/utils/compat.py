@@ -124,7 +124,8 @@ def atomic_write_bytes(data: bytes, filepath: str) -> None:
     """Write ``data`` to ``filepath`` so that readers see the old or the new file, never a part."""
     directory = os.path.dirname(os.path.abspath(filepath))
     os.makedirs(directory, exist_ok=True)
-    fd, tmp_path = tempfile.mkstemp(prefix='.tmp-', suffix=os.path.basename(filepath), dir=directory)
+    fd, tmp_path = tempfile.mkstemp(
+        prefix='.tmp-', suffix=os.path.basename(filepath), dir=directory)
     try:
         with os.fdopen(fd, 'wb') as f:
             f.write(data)

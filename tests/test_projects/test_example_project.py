@@ -70,7 +70,7 @@ def test_example_project_trains_one_iteration(tmp_path, tiny_data_root):
         "param_scheduler = []\n"
         "default_hooks = dict(logger=dict(interval=1), checkpoint=dict(by_epoch=False))\n"
         "log_processor = dict(by_epoch=False)\n")
-    out = _run([
+    _run([
         sys.executable, osp.join(ROOT, 'tools', 'train.py'), 'one_iter.py', '--work-dir', 'work',
         '--cfg-options', f'train_dataloader.dataset.data_root={data_root}',
         f'val_dataloader.dataset.data_root={data_root}',

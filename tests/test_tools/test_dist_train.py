@@ -22,7 +22,8 @@ CONFIG = osp.join(ROOT, 'tests', 'data', 'configs', 'tiny_cls_gn.py')
 
 def _run(cmd, work_dir, port=None):
     env = dict(os.environ, PYTHON=sys.executable, OMP_NUM_THREADS='1',
-               PYTHONPATH=osp.join(ROOT, 'tests', 'data') + os.pathsep + os.environ.get('PYTHONPATH', ''))
+               PYTHONPATH=os.pathsep.join([osp.join(ROOT, 'tests', 'data'),
+                                           os.environ.get('PYTHONPATH', '')]))
     if port is not None:
         env['PORT'] = str(port)
     proc = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
@@ -45,7 +46,8 @@ def test_two_processes_match_one(tmp_path, tiny_data_root):
     one, _ = _run([sys.executable, 'tools/train.py', str(config), '--work-dir', str(one_dir),
                    '--cfg-options', 'train_dataloader.batch_size=8', *common], one_dir)
     two, log = _run(['bash', 'tools/dist_train.sh', str(config), '2', '--work-dir', str(two_dir),
-                     '--cfg-options', 'train_dataloader.batch_size=4', *common], two_dir, port=29517)
+                     '--cfg-options', 'train_dataloader.batch_size=4', *common],
+                    two_dir, port=29517)
     assert 'gloo' in log or 'Distributed training is not used' not in log
     assert len(one) == len(two) >= 3
     torch.testing.assert_close(torch.tensor(two), torch.tensor(one), rtol=5e-3, atol=1e-4)

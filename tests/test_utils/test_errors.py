@@ -65,7 +65,8 @@ def test_missing_data_root_names_generator_and_upstream_converter(tmp_path):
 
 
 def test_missing_data_root_of_unknown_dataset_lists_generators(tmp_path):
-    cfg = Config(dict(val_dataloader=dict(dataset=dict(type='MyData', data_root=str(tmp_path / 'x')))))
+    dataset = dict(type='MyData', data_root=str(tmp_path / 'x'))
+    cfg = Config(dict(val_dataloader=dict(dataset=dataset)))
     with pytest.raises(DataRootNotFoundError, match='make_tiny_data.py NAME'):
         validate_config(cfg)
 
