@@ -1,2 +1,4 @@
 # Copyright (c) dynamicnet contributors. All rights reserved.
 """Segmentation components: they need mmsegmentation and are imported on first lookup miss."""
+from .heads.isda_decode_heads import (ISDAASPPHead, ISDADecodeHeadMixin, ISDAFCNHead,  # noqa: F401
+                                      ISDAPSPHead)

@@ -2,5 +2,6 @@
 from .cifar_resnet import CIFARResNet
 from .condensenetv2 import CondenseNetV2
 from .msdnet import MSDNet, MSDNetExitHead
+from .wide_resnet import WideResNet
 
-__all__ = ['CIFARResNet', 'CondenseNetV2', 'MSDNet', 'MSDNetExitHead']
+__all__ = ['CIFARResNet', 'CondenseNetV2', 'MSDNet', 'MSDNetExitHead', 'WideResNet']
