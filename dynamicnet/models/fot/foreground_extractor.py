@@ -32,11 +32,13 @@ from dynamicnet.registry import MODELS
 from .fot_unet import FOTUNet
 
 __all__ = [
-    'FILLS', 'composite_foreground', 'masks_from_data_samples', 'BaseForegroundExtractor',
-    'IdentityExtractor', 'GTMaskExtractor', 'SaliencyExtractor'
+    'FILLS', 'IMAGENET_MEAN_BGR', 'composite_foreground', 'masks_from_data_samples',
+    'BaseForegroundExtractor', 'IdentityExtractor', 'GTMaskExtractor', 'SaliencyExtractor'
 ]
 
 FILLS = ('zero', 'mean', 'blur')
+# mmcv's LoadImageFromFile yields BGR; the classifier's preprocessor converts to RGB later.
+IMAGENET_MEAN_BGR = (103.53, 116.28, 123.675)
 DEFAULT_DATA_PREPROCESSOR = dict(type='ImgDataPreprocessor', mean=(0, 0, 0), std=(255, 255, 255))
 
 
@@ -96,7 +98,8 @@ class BaseForegroundExtractor(BaseModel):
         fill: Background fill of the composite, ``'zero'`` (default), ``'mean'`` or ``'blur'``.
         binarize: ``None`` (soft map, default) or a threshold in ``(0, 1)``.
         apply_to_query: Whether FOT also extracts the query foregrounds (default ``True``).
-        mean: Pixel mean per channel (0..255, pipeline channel order) for ``fill='mean'``.
+        mean: Pixel mean per channel (0..255, pipeline channel order, BGR by default) for
+            ``fill='mean'``.
         blur_kernel: Box-filter size for ``fill='blur'``.
         data_preprocessor: For training through the runner; by default scales to ``[0, 1]``.
         init_cfg: E.g. ``dict(type='Pretrained', checkpoint=...)`` for a trained extractor.
@@ -107,7 +110,7 @@ class BaseForegroundExtractor(BaseModel):
                  fill: str = 'zero',
                  binarize: Optional[float] = None,
                  apply_to_query: bool = True,
-                 mean: Sequence[float] = (123.675, 116.28, 103.53),
+                 mean: Sequence[float] = IMAGENET_MEAN_BGR,
                  blur_kernel: int = 11,
                  data_preprocessor: Optional[dict] = None,
                  init_cfg: Optional[dict] = None) -> None:

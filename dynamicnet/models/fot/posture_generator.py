@@ -20,8 +20,8 @@ from torch import Tensor
 
 from dynamicnet.registry import MODELS
 
-from .foreground_extractor import (DEFAULT_DATA_PREPROCESSOR, FILLS, composite_foreground,
-                                   masks_from_data_samples)
+from .foreground_extractor import (DEFAULT_DATA_PREPROCESSOR, FILLS, IMAGENET_MEAN_BGR,
+                                   composite_foreground, masks_from_data_samples)
 from .fot_unet import FOTUNet
 
 __all__ = ['POSTURE_SOURCES', 'PostureGenerator']
@@ -38,7 +38,7 @@ class PostureGenerator(BaseModel):
         num_levels: U-Net depth.
         fill: Background fill of the training source composite ``x_fg^a``; match the
             extractor's ``fill`` used at meta-test.
-        mean: Pixel mean (0..255) for ``fill='mean'``.
+        mean: Pixel mean (0..255, pipeline channel order) for ``fill='mean'``.
         loss_type: ``'l1'`` or ``'l2'`` masked reconstruction.
         loss_weight: Weight of the reconstruction loss.
         mask_extractor: Optional foreground extractor config whose (frozen) saliency maps
@@ -63,7 +63,7 @@ class PostureGenerator(BaseModel):
                  base_channels: int = 32,
                  num_levels: int = 3,
                  fill: str = 'zero',
-                 mean: Sequence[float] = (123.675, 116.28, 103.53),
+                 mean: Sequence[float] = IMAGENET_MEAN_BGR,
                  loss_type: str = 'l1',
                  loss_weight: float = 1.0,
                  mask_extractor: Optional[dict] = None,
