@@ -7,8 +7,6 @@ import shutil
 import subprocess
 import sys
 
-import pytest
-
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 PROJECT = osp.join(ROOT, 'projects', 'example_project')
 
@@ -43,7 +41,6 @@ def test_inherit_from_outside_the_repository_editable(tmp_path):
     assert out[1] == '3 CustomDataset None 6'
 
 
-@pytest.mark.slow
 def test_inherit_from_a_regular_wheel_install(tmp_path):
     wheels, site = tmp_path / 'wheels', tmp_path / 'site'
     _run([sys.executable, '-m', 'pip', 'wheel', '-q', '--no-deps', '--no-build-isolation', '-w',
