@@ -76,8 +76,10 @@ def _branch_convs(units):
     return count
 
 
-@pytest.mark.parametrize('name', sorted(k for k in INFOPRO_SPLITS if k.startswith('resnet')
-                                         and ('resnet32' in k or 'resnet110' in k)))
+CIFAR_PRESETS = sorted(k for k in INFOPRO_SPLITS if k.startswith(('resnet32_', 'resnet110_')))
+
+
+@pytest.mark.parametrize('name', CIFAR_PRESETS)
 def test_cifar_presets_partition_every_unit_once(name):
     depth = 32 if name.startswith('resnet32') else 110
     backbone = MODELS.build(dict(type='dynamicnet.CIFARResNet', depth=depth))

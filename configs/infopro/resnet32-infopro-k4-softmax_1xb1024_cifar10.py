@@ -1,0 +1,15 @@
+# Copyright (c) dynamicnet contributors. All rights reserved.
+# InfoPro (equal-depth split), ResNet-32, K=4, softmax local loss, cifar10.
+# Loss weights (ixx = reconstruction λ1, ixy = task λ2, first → last local module):
+# [unconfirmed]: the official commands give
+# weights for Contrast only; the same weights are used for Softmax.
+_base_ = './resnet32_1xb1024_cifar10.py'
+model = dict(
+    type='dynamicnet.InfoProClassifier',
+    split='resnet32_k4',
+    loss_weights=dict(ixx_1=6, ixy_1=0, ixx_2=1, ixy_2=2),
+    decoder=dict(type='dynamicnet.InfoProDecoder', widen=1),
+    local_head=dict(type='dynamicnet.InfoProAuxHead', arch='1c2f', feat_dim=128, out_channels=10),
+    local_loss=dict(type='CrossEntropyLoss', loss_weight=1.0))
+# Distributed runs: InfoPro back-propagates inside train_step, so it needs its own DDP wrapper.
+model_wrapper_cfg = dict(type='dynamicnet.InfoProDistributedDataParallel')
