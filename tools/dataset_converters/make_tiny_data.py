@@ -15,12 +15,37 @@ root ``data/tiny/<name>``. A root already generated with the same arguments is s
 """
 import argparse
 import ast
+import importlib.util
 import os.path as osp
 import sys
 import time
+from types import ModuleType
 from typing import Any, Dict, List
 
-from dynamicnet.datasets.tiny import TINY_DATASETS, make_tiny_dataset, read_stamp
+
+def load_tiny() -> ModuleType:
+    """``dynamicnet.datasets.tiny`` without running ``dynamicnet``'s package imports.
+
+    The generators need only numpy and Pillow; importing them through ``dynamicnet`` would
+    first import torch and the whole upstream stack (tens of seconds on a busy machine).
+    """
+    package = importlib.util.find_spec('dynamicnet')  # locates without importing
+    if package is None:
+        sys.path.insert(0, osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
+        package = importlib.util.find_spec('dynamicnet')
+    folder = osp.join(package.submodule_search_locations[0], 'datasets', 'tiny')
+    spec = importlib.util.spec_from_file_location(
+        'dynamicnet_tiny_cli', osp.join(folder, '__init__.py'),
+        submodule_search_locations=[folder])
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+tiny = load_tiny()
+TINY_DATASETS, make_tiny_dataset, read_stamp = (tiny.TINY_DATASETS, tiny.make_tiny_dataset,
+                                                tiny.read_stamp)
 
 
 def parse_overrides(items: List[str]) -> Dict[str, Any]:

@@ -194,9 +194,9 @@ def make_tiny_dataset(name: str, out_dir: str, seed: int = 0, force: bool = Fals
     """Generate tiny dataset ``name`` into ``out_dir`` unless an identical copy is there.
 
     The data is written to a temporary sibling directory and moved into place at the end, so
-    an interrupted or concurrent run never leaves a half-written root behind. A root made with
-    other arguments (or an older generator) is replaced. A non-empty directory that is not a
-    generated root is never touched.
+    an interrupted or concurrent run never leaves a half-written root behind. A root of the same
+    dataset made with other arguments (or an older generator) is replaced. A non-empty
+    directory that is not a generated root of this dataset is never touched.
 
     Args:
         name: A key of :data:`TINY_DATASETS`.
@@ -226,6 +226,9 @@ def make_tiny_dataset(name: str, out_dir: str, seed: int = 0, force: bool = Fals
         raise FileExistsError(
             f'{out_dir} is not empty and is not a generated tiny dataset (no {STAMP_FILE}); '
             'refusing to write into it')
+    if stamp is not None and stamp.get('name') != name:
+        raise FileExistsError(f'{out_dir} holds the tiny {stamp.get("name")!r} dataset; '
+                              f'choose another directory for {name!r}')
 
     parent = osp.dirname(osp.abspath(out_dir))
     os.makedirs(parent, exist_ok=True)

@@ -127,6 +127,6 @@ def generate_cityscapes(out_dir: str, seed: int = 0,
                 present[np.minimum(ids, len(CITYSCAPES_CLASSES))] = True
         summary.append(
             f'{split}: {len(cities) * images_per_city} images {height}x{width} in '
-            f'{len(cities)} cities, {int(present[:-1].sum())}/19 classes present, '
+            f'{", ".join(cities)}, {int(present[:-1].sum())}/19 classes present, '
             '255 ego band (leftImg8bit/, gtFine/ *_labelTrainIds.png)')
     return summary

@@ -8,7 +8,7 @@ Layout (as written by mmdet3d's ``tools/create_data.py scannet`` + ``update_info
     <root>/semantic_mask/<scene>.bin    int64 (N,): nyu40 ids (1 wall, 2 floor, 3..39 objects)
     <root>/scannet_infos_{train,val}.pkl   v2 infos: {'metainfo': ..., 'data_list': [...]}
 
-Each scene is a room with a floor, walls and 3-6 axis-aligned box objects of the 18 benchmark
+Each scene is a 5-7 m room with a floor, walls and 3-6 axis-aligned box objects of the 18 benchmark
 classes. A box has the class's mean size of mmdet3d's VoteNet ScanNet config (jittered by
 ``size_jitter``) and the class's palette colour, so class, centre and size are learnable. Points
 are stored in a rotated/translated "scan" frame and each info carries the ``axis_align_matrix``
@@ -66,9 +66,12 @@ def _scene(seed: int, split_key: int, index: int, labels: List[int],
                                                                        np.ndarray, list, list]:
     """One room: points (unaligned), instance mask, semantic mask, instances, align matrix."""
     rng = child_rng(seed, split_key, index)
-    room_x, room_y = rng.uniform(4.0, 6.0, 2)
+    room_x, room_y = rng.uniform(5.0, 7.0, 2)
     sizes = [np.asarray(SCANNET_MEAN_SIZES[c]) * rng.uniform(1 - size_jitter, 1 + size_jitter, 3)
              for c in labels]
+    # Largest footprints first, so every object finds a place.
+    order = sorted(range(len(labels)), key=lambda i: -sizes[i][0] * sizes[i][1])
+    labels, sizes = [labels[i] for i in order], [sizes[i] for i in order]
     centres = place_footprints(rng, [(s[0], s[1]) for s in sizes],
                                (-room_x / 2 + 0.1, room_x / 2 - 0.1),
                                (-room_y / 2 + 0.1, room_y / 2 - 0.1))

@@ -63,17 +63,20 @@ def _scene(seed: int, split_key: int, index: int, labels: List[int],
     K = np.array([[focal, 0.0, width / 2], [0.0, focal, height / 2], [0.0, 0.0, 1.0]])
     depth2img = K @ DEPTH_TO_CAM  # @ Rt^T with the upright camera Rt = I
     cam_height = rng.uniform(1.0, 1.4)
-    floor_z, back_y = -cam_height, rng.uniform(5.0, 6.0)
+    floor_z, back_y = -cam_height, rng.uniform(5.5, 7.0)
     half_fov = (width / 2) / focal  # tan of the half horizontal field of view
 
+    sizes = [np.asarray(SUNRGBD_MEAN_SIZES[c]) * rng.uniform(1 - size_jitter, 1 + size_jitter, 3)
+             for c in labels]
+    # Largest footprints first, so every object finds a place.
+    order = sorted(range(len(labels)), key=lambda i: -sizes[i][0] * sizes[i][1])
     objects, placed = [], []
-    for label in labels:
-        size = np.asarray(SUNRGBD_MEAN_SIZES[label]) * rng.uniform(1 - size_jitter,
-                                                                   1 + size_jitter, 3)
+    for label, size in ((labels[i], sizes[i]) for i in order):
         radius = 0.5 * math.hypot(size[0], size[1])
-        for _ in range(100):
+        for _ in range(300):
             y = rng.uniform(1.6 + radius, back_y - radius - 0.1)
-            x = rng.uniform(-1, 1) * (y * half_fov * 0.8 - radius)
+            # The centre stays in view; a large object may be cut by the image border.
+            x = rng.uniform(-1, 1) * max(y * half_fov * 0.9 - 0.5 * radius, 0.0)
             if all(math.hypot(x - px, y - py) > radius + pr + 0.1 for px, py, pr in placed):
                 break
         else:
