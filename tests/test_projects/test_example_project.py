@@ -42,9 +42,12 @@ def test_inherit_from_outside_the_repository_editable(tmp_path):
 
 
 def test_inherit_from_a_regular_wheel_install(tmp_path):
-    wheels, site = tmp_path / 'wheels', tmp_path / 'site'
+    wheels, site, source = tmp_path / 'wheels', tmp_path / 'site', tmp_path / 'source'
+    # Build from a copy: setuptools writes build/ and *.egg-info/ next to setup.py.
+    shutil.copytree(ROOT, source, symlinks=True, ignore=shutil.ignore_patterns(
+        '.git', '.venv', 'data', 'work_dirs', 'build', '*.egg-info', '__pycache__', '.whl'))
     _run([sys.executable, '-m', 'pip', 'wheel', '-q', '--no-deps', '--no-build-isolation', '-w',
-          str(wheels), ROOT], cwd=tmp_path)
+          str(wheels), str(source)], cwd=tmp_path)
     wheel = next(wheels.glob('dynamicnet-*.whl'))
     _run([sys.executable, '-m', 'pip', 'install', '-q', '--no-deps', '--target', str(site),
           str(wheel)], cwd=tmp_path)
