@@ -1,7 +1,11 @@
 # Copyright (c) dynamicnet contributors. All rights reserved.
 from .cifar_resnet import CIFARResNet
 from .condensenetv2 import CondenseNetV2
+from .dvt import DVTT2TViT, DVTVisionTransformer
 from .msdnet import MSDNet, MSDNetExitHead
 from .wide_resnet import WideResNet
 
-__all__ = ['CIFARResNet', 'CondenseNetV2', 'MSDNet', 'MSDNetExitHead', 'WideResNet']
+__all__ = [
+    'CIFARResNet', 'CondenseNetV2', 'MSDNet', 'MSDNetExitHead', 'WideResNet', 'DVTT2TViT',
+    'DVTVisionTransformer'
+]
