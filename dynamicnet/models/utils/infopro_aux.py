@@ -1,5 +1,5 @@
 # Copyright (c) dynamicnet contributors. All rights reserved.
-"""InfoPro's auxiliary networks: reconstruction decoders and auxiliary classifier / projection heads.
+"""InfoPro's auxiliary networks: reconstruction decoders, auxiliary classifier / projection heads.
 
 From Wang et al., "Revisiting Locally Supervised Learning: an Alternative to End-to-end Training"
 (ICLR 2021), official code ``blackfeather-wang/InfoPro-Pytorch`` (``../shared/specs/infopro.md``

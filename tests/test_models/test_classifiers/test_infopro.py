@@ -107,8 +107,6 @@ def test_resnet110_conv_counts_match_the_spec():
 
 @pytest.mark.parametrize('name,backbone,channels', [
     ('resnet101_imagenet_k2', dict(type='mmpretrain.ResNet', depth=101), 512),
-    ('resnext101_32x8d_imagenet_k2',
-     dict(type='mmpretrain.ResNeXt', depth=101, groups=32, width_per_group=8), 512),
 ])
 def test_imagenet_presets_cut_inside_layer2(name, backbone, channels):
     model = MODELS.build(backbone)
@@ -148,7 +146,7 @@ def test_loss_weight_interpolation():
 
 # -- auxiliary networks ------------------------------------------------------------------------
 
-@pytest.mark.parametrize('name', ['resnet32_k16', 'resnet110_k16', 'resnet110_k4_balanced_cifar10'])
+@pytest.mark.parametrize('name', CIFAR_PRESETS)
 def test_aux_net_shapes_for_every_module(name):
     depth = 32 if name.startswith('resnet32') else 110
     model = _build(_cfg(depth, name, (5, 0.5, 0.5, 1)))
@@ -167,6 +165,29 @@ def test_aux_net_shapes_for_every_module(name):
             assert model.local_heads[k](h).shape == (2, 128)
             convs = [m for m in model.local_heads[k].modules() if isinstance(m, nn.Conv2d)]
             assert len(convs) == 1 and convs[0].stride == ((2, 2) if h.shape[1] < 64 else (1, 1))
+
+
+@pytest.mark.parametrize('name,backbone', [
+    ('resnet101_imagenet_k2', dict(type='mmpretrain.ResNet', depth=101)),
+    ('resnet152_imagenet_k2', dict(type='mmpretrain.ResNet', depth=152)),
+    ('resnext101_32x8d_imagenet_k2',
+     dict(type='mmpretrain.ResNeXt', depth=101, groups=32, width_per_group=8)),
+])
+def test_imagenet_presets_aux_net_shapes(name, backbone):
+    cfg = _cfg(split=name, weights=(5, 0.75), task='softmax')
+    cfg.update(
+        backbone=backbone,
+        head=dict(type='mmpretrain.LinearClsHead', num_classes=1000, in_channels=2048),
+        decoder=dict(type='dynamicnet.InfoProProgressiveDecoder'),
+        local_head=dict(type='dynamicnet.InfoProAuxHead', arch=None, out_channels=1000,
+                        convs=((128, 1, 1), (256, 3, 2), (512, 3, 2), (2048, 1, 1))))
+    model = _build(cfg).eval()
+    x = torch.rand(1, 3, 224, 224)
+    with torch.no_grad():
+        h, _ = model._forward_module(model._local_modules()[0], x, [])
+        assert h.shape == (1, 512, 28, 28)
+        assert model.decoders[0](h, size=(224, 224)).shape == (1, 3, 224, 224)
+        assert model.local_heads[0](h).shape == (1, 1000)
 
 
 def test_aux_head_archs_and_imagenet_shapes():
@@ -400,3 +421,50 @@ def test_rejects_gradient_accumulation():
     wrapper = OptimWrapper(torch.optim.SGD(model.parameters(), lr=0.1), accumulative_counts=2)
     with pytest.raises(ValueError, match='accumulative_counts'):
         model.train_step(_batch(4), wrapper)
+
+
+def test_gradient_clipping_applies_once_to_the_accumulated_gradients():
+    cfg = _cfg(20, [[1, 2], [2, 1]], (1.0, 0.5, 0.5, 1.0))
+    clipped, reference = _build(cfg), _build(cfg)
+    data = _batch(8)
+    wrapper = OptimWrapper(torch.optim.SGD(clipped.parameters(), lr=1.0),
+                           clip_grad=dict(max_norm=0.5))
+    before = [p.detach().clone() for p in clipped.parameters()]
+    clipped.train_step(copy.deepcopy(data), wrapper)
+    pre = reference.data_preprocessor(copy.deepcopy(data), True)
+    sum(reference.loss(pre['inputs'], pre['data_samples']).values()).backward()
+    grads = [p.grad if p.grad is not None else torch.zeros_like(p)
+             for p in reference.parameters()]
+    norm = torch.linalg.vector_norm(torch.stack([torch.linalg.vector_norm(g) for g in grads]))
+    assert norm > 0.5  # clipping is active
+    scale = 0.5 / (norm + 1e-6)
+    for p0, p1, g in zip(before, clipped.parameters(), grads):
+        torch.testing.assert_close(p0 - p1, g * scale, atol=1e-6, rtol=1e-4)
+
+
+def test_checkpoint_round_trip_restores_the_auxiliary_nets(tmp_path):
+    from mmengine.runner import load_checkpoint, save_checkpoint
+    cfg = _cfg(20, [[1, 2], [2, 1]], (1.0, 0.5, 0.5, 1.0))
+    trained = _build(cfg, seed=0)
+    trained.train_step(_batch(8), _sgd(trained, lr=0.1))
+    save_checkpoint(trained.state_dict(), str(tmp_path / 'ckpt.pth'))
+    restored = _build(cfg, seed=1)
+    load_checkpoint(restored, str(tmp_path / 'ckpt.pth'), strict=True)
+    trained.eval(), restored.eval()
+    h = torch.rand(2, 32, 16, 16)
+    torch.testing.assert_close(restored.decoders[1](h, size=(32, 32)),
+                               trained.decoders[1](h, size=(32, 32)))
+    torch.testing.assert_close(restored.local_heads[1](h), trained.local_heads[1](h))
+
+
+@pytest.mark.gpu
+@pytest.mark.skipif(not torch.cuda.is_available(), reason='needs CUDA')
+def test_amp_local_backwards_use_the_loss_scaler():
+    from mmengine.optim import AmpOptimWrapper
+    model = _build(_cfg(20, [[1, 2], [2, 1]], (1.0, 0.5, 0.5, 1.0))).cuda()
+    wrapper = AmpOptimWrapper(optimizer=torch.optim.SGD(model.parameters(), lr=0.05),
+                              clip_grad=dict(max_norm=5.0))
+    data = _batch(16, size=32)
+    losses = [float(model.train_step(copy.deepcopy(data), wrapper)['loss']) for _ in range(10)]
+    assert all(math.isfinite(v) for v in losses) and losses[-1] < losses[0]
+    assert wrapper._inner_count == 10 and wrapper.loss_scaler.get_scale() > 1
