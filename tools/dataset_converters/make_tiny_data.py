@@ -35,8 +35,7 @@ def load_tiny() -> ModuleType:
         package = importlib.util.find_spec('dynamicnet')
     folder = osp.join(package.submodule_search_locations[0], 'datasets', 'tiny')
     spec = importlib.util.spec_from_file_location(
-        'dynamicnet_tiny_cli', osp.join(folder, '__init__.py'),
-        submodule_search_locations=[folder])
+        'dynamicnet_tiny_cli', osp.join(folder, '__init__.py'), submodule_search_locations=[folder])
     module = importlib.util.module_from_spec(spec)
     sys.modules[spec.name] = module
     spec.loader.exec_module(module)
@@ -66,15 +65,18 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         description=__doc__.split('\n\n')[0],
         formatter_class=argparse.RawDescriptionHelpFormatter,
-        epilog='datasets:\n' + '\n'.join(
-            f'  {info.name:<10} {info.description}' for info in TINY_DATASETS.values()))
+        epilog='datasets:\n' + '\n'.join(f'  {info.name:<10} {info.description}'
+                                         for info in TINY_DATASETS.values()))
     parser.add_argument(
         'names', nargs='+', metavar='NAME', help=f'{", ".join(TINY_DATASETS)} or all')
     parser.add_argument('--out', help='dataset root (one NAME) or parent directory (several)')
     parser.add_argument('--seed', type=int, default=0, help='random seed (default 0)')
     parser.add_argument('--force', action='store_true', help='regenerate even if present')
     parser.add_argument(
-        '--set', nargs='+', default=[], metavar='KEY=VALUE',
+        '--set',
+        nargs='+',
+        default=[],
+        metavar='KEY=VALUE',
         help='generator options for a single NAME, e.g. num_train=16 (Python literals)')
     args = parser.parse_args(argv)
     names = list(TINY_DATASETS) if args.names == ['all'] else args.names

@@ -42,8 +42,7 @@ val_dataloader = dict(
     batch_size=16,
     num_workers=0,
     persistent_workers=False,
-    dataset=dict(
-        type=dataset_type, data_root=data_root, data_prefix='val', pipeline=test_pipeline),
+    dataset=dict(type=dataset_type, data_root=data_root, data_prefix='val', pipeline=test_pipeline),
     sampler=dict(type='DefaultSampler', shuffle=False),
 )
 val_evaluator = dict(type='Accuracy', topk=(1, 5))

@@ -9,9 +9,9 @@ data_root = 'data/tiny/scannet/'
 num_points = 4096
 
 metainfo = dict(
-    classes=('cabinet', 'bed', 'chair', 'sofa', 'table', 'door', 'window', 'bookshelf',
-             'picture', 'counter', 'desk', 'curtain', 'refrigerator', 'showercurtrain',
-             'toilet', 'sink', 'bathtub', 'garbagebin'))
+    classes=('cabinet', 'bed', 'chair', 'sofa', 'table', 'door', 'window', 'bookshelf', 'picture',
+             'counter', 'desk', 'curtain', 'refrigerator', 'showercurtrain', 'toilet', 'sink',
+             'bathtub', 'garbagebin'))
 backend_args = None
 
 train_pipeline = [
@@ -44,9 +44,7 @@ train_pipeline = [
         shift_height=True),
     dict(
         type='Pack3DDetInputs',
-        keys=[
-            'points', 'gt_bboxes_3d', 'gt_labels_3d', 'pts_semantic_mask', 'pts_instance_mask'
-        ])
+        keys=['points', 'gt_bboxes_3d', 'gt_labels_3d', 'pts_semantic_mask', 'pts_instance_mask'])
 ]
 test_pipeline = [
     dict(

@@ -32,9 +32,7 @@ train_pipeline = [
     dict(type='PackActionInputs')
 ]
 val_pipeline = [
-    dict(
-        type='SampleFrames', clip_len=1, frame_interval=1, num_clips=num_segments,
-        test_mode=True),
+    dict(type='SampleFrames', clip_len=1, frame_interval=1, num_clips=num_segments, test_mode=True),
     dict(type='RawFrameDecode'),
     dict(type='Resize', scale=(-1, 64)),
     dict(type='CenterCrop', crop_size=56),

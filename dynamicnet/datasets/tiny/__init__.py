@@ -39,7 +39,7 @@ __all__ = [
 #: Written last into a generated root; identifies it as tiny data and records how it was made.
 STAMP_FILE = '.dynamicnet_tiny.json'
 #: Bumped whenever a generator's output changes, so stale copies are regenerated.
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 
 
 @dataclass(frozen=True)
@@ -101,11 +101,10 @@ TINY_DATASETS: Dict[str, TinyDatasetInfo] = {
             generator=generate_sunrgbd,
             upstream='mmdet3d',
             dataset_types=('SUNRGBDDataset', ),
-            converter_command=(
-                'cd data/sunrgbd/matlab && matlab -nosplash -nodesktop -r '
-                '"extract_split;extract_rgbd_data_v2;quit;" && cd ../../.. && '
-                'python tools/create_data.py sunrgbd --root-path ./data/sunrgbd '
-                '--out-dir ./data/sunrgbd --extra-tag sunrgbd'),
+            converter_command=('cd data/sunrgbd/matlab && matlab -nosplash -nodesktop -r '
+                               '"extract_split;extract_rgbd_data_v2;quit;" && cd ../../.. && '
+                               'python tools/create_data.py sunrgbd --root-path ./data/sunrgbd '
+                               '--out-dir ./data/sunrgbd --extra-tag sunrgbd'),
             description=('SUN RGB-D v2 infos (sunrgbd_infos_{train,val}.pkl), points .bin and '
                          'images; 10 classes, yawed boxes of class-specific size and colour')),
         TinyDatasetInfo(
@@ -189,7 +188,10 @@ def _jsonable(value: Any) -> Any:
     return json.loads(json.dumps(value))
 
 
-def make_tiny_dataset(name: str, out_dir: str, seed: int = 0, force: bool = False,
+def make_tiny_dataset(name: str,
+                      out_dir: str,
+                      seed: int = 0,
+                      force: bool = False,
                       **overrides: Any) -> str:
     """Generate tiny dataset ``name`` into ``out_dir`` unless an identical copy is there.
 
@@ -217,8 +219,7 @@ def make_tiny_dataset(name: str, out_dir: str, seed: int = 0, force: bool = Fals
         raise TypeError(f'tiny dataset {name!r} has no option(s) {unknown}; '
                         f'options: {sorted(accepted)}')
     out_dir = os.fspath(out_dir)
-    wanted = _jsonable(dict(name=name, seed=int(seed), overrides=overrides,
-                            version=FORMAT_VERSION))
+    wanted = _jsonable(dict(name=name, seed=int(seed), overrides=overrides, version=FORMAT_VERSION))
     stamp = read_stamp(out_dir)
     if stamp is not None and not force and {k: stamp.get(k) for k in wanted} == wanted:
         return out_dir

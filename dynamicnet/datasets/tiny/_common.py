@@ -14,8 +14,8 @@ import numpy as np
 from PIL import Image, ImageDraw
 
 __all__ = [
-    'child_rng', 'save_image', 'dump_pkl', 'write_bin', 'write_lines', 'shape_polygon', 'draw_shape',
-    'SHAPES', 'cluttered_background', 'noisy_background'
+    'child_rng', 'save_image', 'dump_pkl', 'write_bin', 'write_lines', 'shape_polygon',
+    'draw_shape', 'SHAPES', 'cluttered_background', 'noisy_background'
 ]
 
 # Shapes the 2D generators draw; each is visibly distinct at 8 px radius.
@@ -74,8 +74,7 @@ def _regular_polygon(n: int, radius: float, angle: float, star: bool = False) ->
     return np.stack([r * np.cos(theta), r * np.sin(theta)], axis=1)
 
 
-def shape_polygon(shape: str, radius: float, angle: float = 0.0,
-                  aspect: float = 1.0) -> np.ndarray:
+def shape_polygon(shape: str, radius: float, angle: float = 0.0, aspect: float = 1.0) -> np.ndarray:
     """Vertices ``(V, 2)`` (x, y offsets in pixels) of a polygonal shape centred at 0.
 
     Args:
@@ -108,8 +107,13 @@ def shape_polygon(shape: str, radius: float, angle: float = 0.0,
     return pts @ np.array([[c, s], [-s, c]])
 
 
-def draw_shape(draw: ImageDraw.ImageDraw, shape: str, center: Tuple[float, float], radius: float,
-               fill: Any, angle: float = 0.0, aspect: float = 1.0) -> None:
+def draw_shape(draw: ImageDraw.ImageDraw,
+               shape: str,
+               center: Tuple[float, float],
+               radius: float,
+               fill: Any,
+               angle: float = 0.0,
+               aspect: float = 1.0) -> None:
     """Draw a filled shape of :data:`SHAPES` on a Pillow canvas (RGB image or ``'L'`` mask)."""
     cx, cy = center
     if shape in ('circle', 'ring'):
@@ -124,14 +128,19 @@ def draw_shape(draw: ImageDraw.ImageDraw, shape: str, center: Tuple[float, float
     draw.polygon([tuple(p) for p in pts.tolist()], fill=fill)
 
 
-def noisy_background(rng: np.random.Generator, height: int, width: int,
-                     base: Sequence[float], noise: float = 12.0) -> np.ndarray:
+def noisy_background(rng: np.random.Generator,
+                     height: int,
+                     width: int,
+                     base: Sequence[float],
+                     noise: float = 12.0) -> np.ndarray:
     """A flat background of colour ``base`` with Gaussian pixel noise, ``(H, W, 3)`` uint8."""
     img = np.asarray(base, dtype=np.float64) + rng.normal(0.0, noise, (height, width, 3))
     return np.clip(img, 0, 255).astype(np.uint8)
 
 
-def cluttered_background(rng: np.random.Generator, height: int, width: int,
+def cluttered_background(rng: np.random.Generator,
+                         height: int,
+                         width: int,
                          num_blobs: int = 12) -> np.ndarray:
     """A distinct cluttered scene: a random two-colour gradient plus random blobs and stripes.
 

@@ -11,8 +11,9 @@ from typing import List, Optional, Sequence, Tuple
 
 import numpy as np
 
-__all__ = ['sample_box_surface', 'sample_rectangle', 'place_footprints', 'box_corners',
-           'points_in_box']
+__all__ = [
+    'sample_box_surface', 'sample_rectangle', 'place_footprints', 'box_corners', 'points_in_box'
+]
 
 
 def _rot_z(yaw: float) -> np.ndarray:
@@ -27,15 +28,21 @@ def box_corners(center: Sequence[float], size: Sequence[float], yaw: float = 0.0
     return local @ _rot_z(yaw).T + np.asarray(center)
 
 
-def points_in_box(points: np.ndarray, center: Sequence[float], size: Sequence[float],
-                  yaw: float = 0.0, margin: float = 0.0) -> np.ndarray:
+def points_in_box(points: np.ndarray,
+                  center: Sequence[float],
+                  size: Sequence[float],
+                  yaw: float = 0.0,
+                  margin: float = 0.0) -> np.ndarray:
     """Boolean mask of the ``(N, >=3)`` points inside a yawed box enlarged by ``margin``."""
     local = (points[:, :3] - np.asarray(center)) @ _rot_z(yaw)
     return np.all(np.abs(local) <= np.asarray(size) / 2.0 + margin, axis=1)
 
 
-def sample_box_surface(rng: np.random.Generator, num: int, center: Sequence[float],
-                       size: Sequence[float], yaw: float = 0.0,
+def sample_box_surface(rng: np.random.Generator,
+                       num: int,
+                       center: Sequence[float],
+                       size: Sequence[float],
+                       yaw: float = 0.0,
                        viewpoint: Optional[Sequence[float]] = None,
                        noise: float = 0.005) -> np.ndarray:
     """Sample ``num`` points on the top and side faces of a box (not the bottom face).
@@ -55,8 +62,7 @@ def sample_box_surface(rng: np.random.Generator, num: int, center: Sequence[floa
     """
     dx, dy, dz = (float(v) for v in size)
     # (normal axis, sign, area): +z top, then the four sides.
-    faces = [(2, 1, dx * dy), (0, 1, dy * dz), (0, -1, dy * dz), (1, 1, dx * dz),
-             (1, -1, dx * dz)]
+    faces = [(2, 1, dx * dy), (0, 1, dy * dz), (0, -1, dy * dz), (1, 1, dx * dz), (1, -1, dx * dz)]
     rot = _rot_z(yaw)
     if viewpoint is not None:
         visible = []
@@ -78,17 +84,23 @@ def sample_box_surface(rng: np.random.Generator, num: int, center: Sequence[floa
     return local @ rot.T + np.asarray(center)
 
 
-def sample_rectangle(rng: np.random.Generator, num: int, lo: Sequence[float],
-                     hi: Sequence[float], noise: float = 0.005) -> np.ndarray:
+def sample_rectangle(rng: np.random.Generator,
+                     num: int,
+                     lo: Sequence[float],
+                     hi: Sequence[float],
+                     noise: float = 0.005) -> np.ndarray:
     """Uniform points in the axis-aligned box ``[lo, hi]`` (a flat rectangle when one extent
     is zero: floors and walls), ``(num, 3)``."""
     lo, hi = np.asarray(lo, dtype=np.float64), np.asarray(hi, dtype=np.float64)
     return rng.uniform(lo, hi, (num, 3)) + rng.normal(0.0, noise, (num, 3))
 
 
-def place_footprints(rng: np.random.Generator, sizes: Sequence[Tuple[float, float]],
-                     x_range: Tuple[float, float], y_range: Tuple[float, float],
-                     gap: float = 0.15, tries: int = 200) -> List[Optional[Tuple[float, float]]]:
+def place_footprints(rng: np.random.Generator,
+                     sizes: Sequence[Tuple[float, float]],
+                     x_range: Tuple[float, float],
+                     y_range: Tuple[float, float],
+                     gap: float = 0.15,
+                     tries: int = 200) -> List[Optional[Tuple[float, float]]]:
     """Place non-overlapping footprints (tested by their bounding circles, so any yaw fits)
     in a rectangle, in the given order.
 

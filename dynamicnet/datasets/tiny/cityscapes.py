@@ -27,15 +27,25 @@ CITYSCAPES_CLASSES = ('road', 'sidewalk', 'building', 'wall', 'fence', 'pole', '
 # ``CityscapesDataset.METAINFO['palette']``
 CITYSCAPES_PALETTE = ((128, 64, 128), (244, 35, 232), (70, 70, 70), (102, 102, 156),
                       (190, 153, 153), (153, 153, 153), (250, 170, 30), (220, 220, 0),
-                      (107, 142, 35), (152, 251, 152), (70, 130, 180), (220, 20, 60),
-                      (255, 0, 0), (0, 0, 142), (0, 0, 70), (0, 60, 100), (0, 80, 100),
-                      (0, 0, 230), (119, 11, 32))
+                      (107, 142, 35), (152, 251, 152), (70, 130, 180), (220, 20, 60), (255, 0, 0),
+                      (0, 0, 142), (0, 0, 70), (0, 60, 100), (0, 80, 100), (0, 0, 230), (119, 11,
+                                                                                         32))
 IGNORE = 255
 # Objects placed on the street: trainId -> (width, height) as fractions of the image height.
 OBJECT_SIZES = {
-    3: (0.5, 0.25), 4: (0.6, 0.12), 5: (0.03, 0.45), 6: (0.05, 0.12), 7: (0.1, 0.08),
-    11: (0.07, 0.25), 12: (0.09, 0.3), 13: (0.35, 0.18), 14: (0.45, 0.3), 15: (0.6, 0.32),
-    16: (0.9, 0.3), 17: (0.14, 0.12), 18: (0.14, 0.12)
+    3: (0.5, 0.25),
+    4: (0.6, 0.12),
+    5: (0.03, 0.45),
+    6: (0.05, 0.12),
+    7: (0.1, 0.08),
+    11: (0.07, 0.25),
+    12: (0.09, 0.3),
+    13: (0.35, 0.18),
+    14: (0.45, 0.3),
+    15: (0.6, 0.32),
+    16: (0.9, 0.3),
+    17: (0.14, 0.12),
+    18: (0.14, 0.12)
 }
 # Texture noise standard deviation per class: flat sky and road, busy vegetation and terrain.
 TEXTURE = {10: 3.0, 0: 5.0, 8: 28.0, 9: 20.0, 2: 14.0}
@@ -46,13 +56,14 @@ def _scene(rng: np.random.Generator, height: int, width: int,
     label = np.full((height, width), 10, dtype=np.uint8)  # sky
     rows, cols = np.mgrid[0:height, 0:width]
     horizon = int(height * rng.uniform(0.42, 0.52))
-    roof = (height * rng.uniform(0.1, 0.3) +
-            height * 0.08 * np.sin(cols / width * rng.uniform(4, 12) + rng.uniform(0, 6)))
+    roof = (
+        height * rng.uniform(0.1, 0.3) +
+        height * 0.08 * np.sin(cols / width * rng.uniform(4, 12) + rng.uniform(0, 6)))
     label[(rows >= roof) & (rows < horizon)] = 2  # building
     for _ in range(int(rng.integers(1, 4))):  # trees in front of buildings
         cx, cy = rng.uniform(0, width), rng.uniform(roof.min(), horizon)
         r = rng.uniform(0.08, 0.18) * height
-        label[((cols - cx) ** 2 + (rows - cy) ** 2 < r ** 2) & (rows < horizon)] = 8
+        label[((cols - cx)**2 + (rows - cy)**2 < r**2) & (rows < horizon)] = 8
     label[rows >= horizon] = 1  # sidewalk
     # The road is a trapezoid widening towards the camera; terrain beside the sidewalk.
     t = np.clip((rows - horizon) / max(height - horizon, 1), 0, 1)
@@ -83,11 +94,15 @@ def _scene(rng: np.random.Generator, height: int, width: int,
     return np.clip(img, 0, 255).astype(np.uint8), label
 
 
-def generate_cityscapes(out_dir: str, seed: int = 0,
-                        train_cities: Tuple[str, ...] = ('aachen', 'bochum'),
-                        val_cities: Tuple[str, ...] = ('frankfurt', ),
-                        images_per_city: int = 4, image_size: Tuple[int, int] = (128, 256),
-                        objects_per_image: Tuple[int, int] = (5, 9)) -> List[str]:
+def generate_cityscapes(
+    out_dir: str,
+    seed: int = 0,
+    train_cities: Tuple[str, ...] = ('aachen', 'bochum'),
+    val_cities: Tuple[str, ...] = ('frankfurt', ),
+    images_per_city: int = 4,
+    image_size: Tuple[int, int] = (128, 256),
+    objects_per_image: Tuple[int, int] = (5, 9)
+) -> List[str]:
     """Write a tiny Cityscapes into ``out_dir``.
 
     Args:
@@ -119,14 +134,14 @@ def generate_cityscapes(out_dir: str, seed: int = 0,
                 objects, chain = chain[:count], chain[count:]
                 img, label = _scene(rng, height, width, objects)
                 stem = f'{city}_{i:06d}_{19 + 4 * i:06d}'
-                save_image(osp.join(out_dir, 'leftImg8bit', split, city,
-                                    f'{stem}_leftImg8bit.png'), img)
-                save_image(osp.join(out_dir, 'gtFine', split, city,
-                                    f'{stem}_gtFine_labelTrainIds.png'), label)
+                save_image(
+                    osp.join(out_dir, 'leftImg8bit', split, city, f'{stem}_leftImg8bit.png'), img)
+                save_image(
+                    osp.join(out_dir, 'gtFine', split, city, f'{stem}_gtFine_labelTrainIds.png'),
+                    label)
                 ids = np.unique(label)
                 present[np.minimum(ids, len(CITYSCAPES_CLASSES))] = True
-        summary.append(
-            f'{split}: {len(cities) * images_per_city} images {height}x{width} in '
-            f'{", ".join(cities)}, {int(present[:-1].sum())}/19 classes present, '
-            '255 ego band (leftImg8bit/, gtFine/ *_labelTrainIds.png)')
+        summary.append(f'{split}: {len(cities) * images_per_city} images {height}x{width} in '
+                       f'{", ".join(cities)}, {int(present[:-1].sum())}/19 classes present, '
+                       '255 ego band (leftImg8bit/, gtFine/ *_labelTrainIds.png)')
     return summary

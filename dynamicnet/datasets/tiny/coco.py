@@ -63,8 +63,7 @@ def _image(seed: int, split_key: int, index: int, cats: Sequence[tuple],
            objects_per_image: Tuple[int, int]) -> Tuple[np.ndarray, List[Tuple[int, np.ndarray]]]:
     rng = child_rng(seed, split_key, index)
     width, height = IMAGE_SIZES[int(rng.integers(len(IMAGE_SIZES)))]
-    img = Image.fromarray(
-        noisy_background(rng, height, width, rng.uniform(60, 170, 3), noise=10.0))
+    img = Image.fromarray(noisy_background(rng, height, width, rng.uniform(60, 170, 3), noise=10.0))
     draw = ImageDraw.Draw(img)
     count = int(rng.integers(objects_per_image[0], objects_per_image[1] + 1))
     objects, boxes = [], []
@@ -74,8 +73,8 @@ def _image(seed: int, split_key: int, index: int, cats: Sequence[tuple],
         w = rng.uniform(*w_range)
         h = w if h_range is None else rng.uniform(*h_range)
         for _ in range(50):
-            cx, cy = rng.uniform(w / 2 + 1, width - w / 2 - 1), rng.uniform(
-                h / 2 + 1, height - h / 2 - 1)
+            cx, cy = rng.uniform(w / 2 + 1,
+                                 width - w / 2 - 1), rng.uniform(h / 2 + 1, height - h / 2 - 1)
             box = (cx - w / 2, cy - h / 2, cx + w / 2, cy + h / 2)
             if not _overlaps(box, boxes):
                 break
@@ -89,8 +88,11 @@ def _image(seed: int, split_key: int, index: int, cats: Sequence[tuple],
     return np.asarray(img), objects
 
 
-def generate_coco(out_dir: str, seed: int = 0, categories=DEFAULT_CATEGORIES,
-                  num_train: int = 16, num_val: int = 8,
+def generate_coco(out_dir: str,
+                  seed: int = 0,
+                  categories=DEFAULT_CATEGORIES,
+                  num_train: int = 16,
+                  num_val: int = 8,
                   objects_per_image: Tuple[int, int] = (2, 4)) -> List[str]:
     """Write a tiny COCO-format detection set into ``out_dir``.
 
@@ -120,8 +122,12 @@ def generate_coco(out_dir: str, seed: int = 0, categories=DEFAULT_CATEGORIES,
             array, objects = _image(seed, split_key, i, cats, objects_per_image)
             file_name = f'{image_id:012d}.jpg'
             save_image(osp.join(out_dir, f'{split}2017', file_name), array)
-            images.append(dict(id=image_id, file_name=file_name, height=int(array.shape[0]),
-                               width=int(array.shape[1])))
+            images.append(
+                dict(
+                    id=image_id,
+                    file_name=file_name,
+                    height=int(array.shape[0]),
+                    width=int(array.shape[1])))
             for cat_id, poly in objects:
                 ann_id += 1
                 x1, y1 = poly.min(axis=0)

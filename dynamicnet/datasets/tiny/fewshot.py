@@ -103,15 +103,20 @@ def _creature(rng: np.random.Generator, size: int, family: str, species: int,
     mark_rgb = tuple(int(v) for v in np.clip(body_rgb * 0.35, 0, 255))
     if marking == 'stripe':
         d_img.line([(cx - ux * a * 0.5, cy - uy * a * 0.5), (cx + ux * a * 0.5, cy + uy * a * 0.5)],
-                   fill=mark_rgb, width=max(2, int(b * 0.35)))
+                   fill=mark_rgb,
+                   width=max(2, int(b * 0.35)))
     elif marking == 'dot':
         d_img.polygon(_ellipse(cx, cy, b * 0.35, b * 0.35, 0.0, 12), fill=mark_rgb)
     return np.asarray(img), np.asarray(mask)
 
 
-def generate_fewshot(out_dir: str, seed: int = 0, num_families: int = 4,
-                     species_per_family: int = 5, images_per_class: int = 20,
-                     image_size: int = 64, hue_step: float = 14.0) -> List[str]:
+def generate_fewshot(out_dir: str,
+                     seed: int = 0,
+                     num_families: int = 4,
+                     species_per_family: int = 5,
+                     images_per_class: int = 20,
+                     image_size: int = 64,
+                     hue_step: float = 14.0) -> List[str]:
     """Write the tiny fine-grained few-shot set into ``out_dir``.
 
     Args:

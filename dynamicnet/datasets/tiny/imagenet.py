@@ -46,13 +46,15 @@ def render_class_image(rng: np.random.Generator, shape: str, colour: tuple,
     radius = rng.uniform(0.24, 0.36) * size
     cx, cy = rng.uniform(radius + 1, size - radius - 1, 2)
     fill = tuple(int(v) for v in np.clip(np.asarray(colour) + rng.normal(0, 12, 3), 0, 255))
-    draw_shape(ImageDraw.Draw(img), shape, (cx, cy), radius, fill,
-               angle=rng.uniform(-0.4, 0.4))
+    draw_shape(ImageDraw.Draw(img), shape, (cx, cy), radius, fill, angle=rng.uniform(-0.4, 0.4))
     return np.asarray(img)
 
 
-def generate_imagenet(out_dir: str, seed: int = 0, classes=DEFAULT_CLASSES,
-                      num_train_per_class: int = 24, num_val_per_class: int = 8,
+def generate_imagenet(out_dir: str,
+                      seed: int = 0,
+                      classes=DEFAULT_CLASSES,
+                      num_train_per_class: int = 24,
+                      num_val_per_class: int = 8,
                       image_size: int = 32) -> List[str]:
     """Write ImageNet-style class folders into ``out_dir``.
 
@@ -75,16 +77,17 @@ def generate_imagenet(out_dir: str, seed: int = 0, classes=DEFAULT_CLASSES,
     names = sorted(classes)
     write_lines(osp.join(out_dir, 'meta', 'classes.txt'), names)
     summary = []
-    for split_key, (split, per_class) in enumerate(
-            (('train', num_train_per_class), ('val', num_val_per_class))):
+    splits = (('train', num_train_per_class), ('val', num_val_per_class))
+    for split_key, (split, per_class) in enumerate(splits):
         lines = []
         for label, name in enumerate(names):
             shape, colour = table[name]
             for i in range(per_class):
                 rng = child_rng(seed, split_key, IMAGENET_CLASSES.index((name, shape, colour)), i)
                 file = f'{name}/{name}_{i:05d}.png'
-                save_image(osp.join(out_dir, split, file),
-                           render_class_image(rng, shape, colour, image_size))
+                save_image(
+                    osp.join(out_dir, split, file),
+                    render_class_image(rng, shape, colour, image_size))
                 lines.append(f'{file} {label}')
         write_lines(osp.join(out_dir, 'meta', f'{split}.txt'), lines)
         summary.append(f'{split}/: {len(names)} classes x {per_class} PNGs '

@@ -3,7 +3,7 @@
 
 Layout (as written by mmdet3d's ``tools/create_data.py scannet`` + ``update_infos_to_v2.py``)::
 
-    <root>/points/<scene>.bin           float32 (N, 6): x, y, z (metres, unaligned), r, g, b (0..255)
+    <root>/points/<scene>.bin           float32 (N, 6): x, y, z (m, unaligned), r, g, b (0..255)
     <root>/instance_mask/<scene>.bin    int64 (N,): 0 = unannotated, k = k-th instance
     <root>/semantic_mask/<scene>.bin    int64 (N,): nyu40 ids (1 wall, 2 floor, 3..39 objects)
     <root>/scannet_infos_{train,val}.pkl   v2 infos: {'metainfo': ..., 'data_list': [...]}
@@ -32,22 +32,20 @@ SCANNET_CLASSES = ('cabinet', 'bed', 'chair', 'sofa', 'table', 'door', 'window',
 SCANNET_NYU40_IDS = (3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 14, 16, 24, 28, 33, 34, 36, 39)
 NYU40_WALL, NYU40_FLOOR = 1, 2
 # (dx, dy, dz) in metres: ``mean_sizes`` of mmdet3d 1.4 ``votenet_8xb8_scannet-3d.py``.
-SCANNET_MEAN_SIZES = (
-    (0.76966727, 0.8116021, 0.92573744), (1.876858, 1.8425595, 1.1931566),
-    (0.61328, 0.6148609, 0.7182701), (1.3955007, 1.5121545, 0.83443564),
-    (0.97949594, 1.0675149, 0.6329687), (0.531663, 0.5955577, 1.7500148),
-    (0.9624706, 0.72462326, 1.1481868), (0.83221924, 1.0490936, 1.6875663),
-    (0.21132214, 0.4206159, 0.5372846), (1.4440073, 1.8970833, 0.26985747),
-    (1.0294262, 1.4040797, 0.87554324), (1.3766412, 0.65521795, 1.6813129),
-    (0.6650819, 0.71111923, 1.298853), (0.41999173, 0.37906948, 1.7513971),
-    (0.59359556, 0.5912492, 0.73919016), (0.50867593, 0.50656086, 0.30136237),
-    (1.1511526, 1.0546296, 0.49706793), (0.47535285, 0.49249494, 0.5802117))
+SCANNET_MEAN_SIZES = ((0.76966727, 0.8116021, 0.92573744), (1.876858, 1.8425595, 1.1931566),
+                      (0.61328, 0.6148609, 0.7182701), (1.3955007, 1.5121545, 0.83443564),
+                      (0.97949594, 1.0675149, 0.6329687), (0.531663, 0.5955577, 1.7500148),
+                      (0.9624706, 0.72462326, 1.1481868), (0.83221924, 1.0490936, 1.6875663),
+                      (0.21132214, 0.4206159, 0.5372846), (1.4440073, 1.8970833, 0.26985747),
+                      (1.0294262, 1.4040797, 0.87554324), (1.3766412, 0.65521795, 1.6813129),
+                      (0.6650819, 0.71111923, 1.298853), (0.41999173, 0.37906948, 1.7513971),
+                      (0.59359556, 0.5912492, 0.73919016), (0.50867593, 0.50656086, 0.30136237),
+                      (1.1511526, 1.0546296, 0.49706793), (0.47535285, 0.49249494, 0.5802117))
 # ``ScanNetDataset.METAINFO['palette']``: each class is drawn in its palette colour.
-SCANNET_PALETTE = ((31, 119, 180), (255, 187, 120), (188, 189, 34), (140, 86, 75),
-                   (255, 152, 150), (214, 39, 40), (197, 176, 213), (148, 103, 189),
-                   (196, 156, 148), (23, 190, 207), (247, 182, 210), (219, 219, 141),
-                   (255, 127, 14), (158, 218, 229), (44, 160, 44), (112, 128, 144),
-                   (227, 119, 194), (82, 84, 163))
+SCANNET_PALETTE = ((31, 119, 180), (255, 187, 120), (188, 189, 34), (140, 86, 75), (255, 152, 150),
+                   (214, 39, 40), (197, 176, 213), (148, 103, 189), (196, 156, 148), (23, 190, 207),
+                   (247, 182, 210), (219, 219, 141), (255, 127, 14), (158, 218, 229), (44, 160, 44),
+                   (112, 128, 144), (227, 119, 194), (82, 84, 163))
 # Far (>= 60 in RGB) from every class colour, so colour separates objects from the room.
 FLOOR_RGB, WALL_RGB = (60, 60, 60), (240, 240, 235)
 WALL_HEIGHT = 2.4
@@ -61,14 +59,15 @@ def _class_chain(rng: np.random.Generator, count: int, num_classes: int) -> List
     return chain[:count]
 
 
-def _scene(seed: int, split_key: int, index: int, labels: List[int],
-           points_range: Tuple[int, int], size_jitter: float) -> Tuple[np.ndarray, np.ndarray,
-                                                                       np.ndarray, list, list]:
+def _scene(seed: int, split_key: int, index: int, labels: List[int], points_range: Tuple[int, int],
+           size_jitter: float) -> Tuple[np.ndarray, np.ndarray, np.ndarray, list, list]:
     """One room: points (unaligned), instance mask, semantic mask, instances, align matrix."""
     rng = child_rng(seed, split_key, index)
     room_x, room_y = rng.uniform(5.0, 7.0, 2)
-    sizes = [np.asarray(SCANNET_MEAN_SIZES[c]) * rng.uniform(1 - size_jitter, 1 + size_jitter, 3)
-             for c in labels]
+    sizes = [
+        np.asarray(SCANNET_MEAN_SIZES[c]) * rng.uniform(1 - size_jitter, 1 + size_jitter, 3)
+        for c in labels
+    ]
     # Largest footprints first, so every object finds a place.
     order = sorted(range(len(labels)), key=lambda i: -sizes[i][0] * sizes[i][1])
     labels, sizes = [labels[i] for i in order], [sizes[i] for i in order]
@@ -85,8 +84,8 @@ def _scene(seed: int, split_key: int, index: int, labels: List[int],
              ((-room_x / 2, -room_y / 2, 0), (-room_x / 2, room_y / 2, WALL_HEIGHT)),
              ((room_x / 2, -room_y / 2, 0), (room_x / 2, room_y / 2, WALL_HEIGHT))]
     wall_area = [WALL_HEIGHT * (room_x if lo[1] == hi[1] else room_y) for lo, hi in walls]
-    weights = np.array([3.0 * a for a in surf] + [1.0 * room_x * room_y] +
-                       [0.25 * a for a in wall_area])
+    weights = np.array([3.0 * a
+                        for a in surf] + [1.0 * room_x * room_y] + [0.25 * a for a in wall_area])
     total = int(rng.integers(points_range[0], points_range[1] + 1))
     counts = rng.multinomial(total, weights / weights.sum())
 
@@ -136,7 +135,10 @@ def _scene(seed: int, split_key: int, index: int, labels: List[int],
     return points, inst, sem, instances, align.tolist()
 
 
-def generate_scannet(out_dir: str, seed: int = 0, num_train: int = 8, num_val: int = 4,
+def generate_scannet(out_dir: str,
+                     seed: int = 0,
+                     num_train: int = 8,
+                     num_val: int = 4,
                      points_per_scene: Tuple[int, int] = (8000, 14000),
                      objects_per_scene: Tuple[int, int] = (3, 6),
                      size_jitter: float = 0.1) -> List[str]:
@@ -168,8 +170,8 @@ def generate_scannet(out_dir: str, seed: int = 0, num_train: int = 8, num_val: i
             offset += int(num_objects[i])
             points, inst, sem, instances, align = _scene(seed, split_key, i, labels,
                                                          points_per_scene, size_jitter)
-            for folder, array in (('points', points), ('instance_mask', inst),
-                                  ('semantic_mask', sem)):
+            for folder, array in (('points', points), ('instance_mask', inst), ('semantic_mask',
+                                                                                sem)):
                 write_bin(osp.join(out_dir, folder, f'{name}.bin'), array)
             data_list.append(
                 dict(
@@ -183,7 +185,10 @@ def generate_scannet(out_dir: str, seed: int = 0, num_train: int = 8, num_val: i
         first_scene += count
         infos = dict(
             metainfo=dict(
-                categories={name: i for i, name in enumerate(SCANNET_CLASSES)},
+                categories={
+                    name: i
+                    for i, name in enumerate(SCANNET_CLASSES)
+                },
                 dataset='scannet',
                 info_version='1.1'),
             data_list=data_list)

@@ -38,9 +38,9 @@ SUNRGBD_MEAN_SIZES = ((2.114256, 1.620300, 0.927272), (0.791118, 1.279516, 0.718
                       (0.528526, 1.002642, 1.172878), (0.500618, 0.632163, 0.683424),
                       (0.404671, 1.071108, 1.688889), (0.76584, 1.398258, 0.472728))
 # ``SUNRGBDDataset.METAINFO['palette']``
-SUNRGBD_PALETTE = ((255, 187, 120), (255, 152, 150), (140, 86, 75), (188, 189, 34),
-                   (44, 160, 44), (247, 182, 210), (196, 156, 148), (23, 190, 207),
-                   (148, 103, 189), (227, 119, 194))
+SUNRGBD_PALETTE = ((255, 187, 120), (255, 152, 150), (140, 86, 75), (188, 189, 34), (44, 160, 44),
+                   (247, 182, 210), (196, 156, 148), (23, 190, 207), (148, 103, 189), (227, 119,
+                                                                                       194))
 # Far (>= 60 in RGB) from every class colour, so colour separates objects from the room.
 FLOOR_RGB, WALL_RGB = (60, 60, 60), (240, 240, 235)
 # Depth frame -> camera frame (x right, y down, z forward): ``update_sunrgbd_infos``' flip.
@@ -54,8 +54,8 @@ def _project(depth2img: np.ndarray, xyz: np.ndarray) -> Tuple[np.ndarray, np.nda
     return uvw[:, :2] / np.maximum(depth, 1e-6)[:, None], depth
 
 
-def _scene(seed: int, split_key: int, index: int, labels: List[int],
-           points_range: Tuple[int, int], size_jitter: float,
+def _scene(seed: int, split_key: int, index: int, labels: List[int], points_range: Tuple[int, int],
+           size_jitter: float,
            image_size: Tuple[int, int]) -> Tuple[np.ndarray, np.ndarray, np.ndarray, list]:
     rng = child_rng(seed, split_key, index)
     height, width = image_size
@@ -66,8 +66,10 @@ def _scene(seed: int, split_key: int, index: int, labels: List[int],
     floor_z, back_y = -cam_height, rng.uniform(5.5, 7.0)
     half_fov = (width / 2) / focal  # tan of the half horizontal field of view
 
-    sizes = [np.asarray(SUNRGBD_MEAN_SIZES[c]) * rng.uniform(1 - size_jitter, 1 + size_jitter, 3)
-             for c in labels]
+    sizes = [
+        np.asarray(SUNRGBD_MEAN_SIZES[c]) * rng.uniform(1 - size_jitter, 1 + size_jitter, 3)
+        for c in labels
+    ]
     # Largest footprints first, so every object finds a place.
     order = sorted(range(len(labels)), key=lambda i: -sizes[i][0] * sizes[i][1])
     objects, placed = [], []
@@ -100,13 +102,14 @@ def _scene(seed: int, split_key: int, index: int, labels: List[int],
                              (floor_w / 2, back_y, floor_z))
     keep = np.ones(len(floor), dtype=bool)
     for _, centre, size, yaw in objects:
-        keep &= ~points_in_box(floor, (centre[0], centre[1], floor_z), (size[0], size[1], 1.0),
-                               yaw)
+        keep &= ~points_in_box(floor, (centre[0], centre[1], floor_z), (size[0], size[1], 1.0), yaw)
     wall = sample_rectangle(rng, int(counts[-1]), (-floor_w / 2, back_y, floor_z),
                             (floor_w / 2, back_y, floor_z + wall_h))
     xyz += [floor[keep], wall]
-    rgb += [np.asarray(FLOOR_RGB) + rng.normal(0, 8, (int(keep.sum()), 3)),
-            np.asarray(WALL_RGB) + rng.normal(0, 8, (len(wall), 3))]
+    rgb += [
+        np.asarray(FLOOR_RGB) + rng.normal(0, 8, (int(keep.sum()), 3)),
+        np.asarray(WALL_RGB) + rng.normal(0, 8, (len(wall), 3))
+    ]
     xyz, rgb = np.concatenate(xyz), np.clip(np.concatenate(rgb), 0, 255)
 
     # A depth camera sees only its frustum.
@@ -142,10 +145,15 @@ def _scene(seed: int, split_key: int, index: int, labels: List[int],
     return points, image, depth2img, instances
 
 
-def generate_sunrgbd(out_dir: str, seed: int = 0, num_train: int = 8, num_val: int = 4,
-                     points_per_scene: Tuple[int, int] = (8000, 14000),
-                     objects_per_scene: Tuple[int, int] = (2, 5), size_jitter: float = 0.1,
-                     image_size: Tuple[int, int] = (120, 160)) -> List[str]:
+def generate_sunrgbd(
+    out_dir: str,
+    seed: int = 0,
+    num_train: int = 8,
+    num_val: int = 4,
+    points_per_scene: Tuple[int, int] = (8000, 14000),
+    objects_per_scene: Tuple[int, int] = (2, 5),
+    size_jitter: float = 0.1,
+    image_size: Tuple[int, int] = (120, 160)) -> List[str]:  # noqa: E125 (yapf layout)
     """Write a tiny SUN RGB-D into ``out_dir``.
 
     Args:
@@ -163,8 +171,8 @@ def generate_sunrgbd(out_dir: str, seed: int = 0, num_train: int = 8, num_val: i
     """
     summary = []
     # SUN RGB-D numbers val scenes 1..5050 and train scenes 5051..10335.
-    for split_key, (split, count, first) in enumerate(
-            (('train', num_train, 5051), ('val', num_val, 1))):
+    splits = (('train', num_train, 5051), ('val', num_val, 1))
+    for split_key, (split, count, first) in enumerate(splits):
         rng = child_rng(seed, 100 + split_key)
         num_objects = rng.integers(objects_per_scene[0], objects_per_scene[1] + 1, count)
         chain: List[int] = []
@@ -175,8 +183,7 @@ def generate_sunrgbd(out_dir: str, seed: int = 0, num_train: int = 8, num_val: i
             labels = chain[offset:offset + int(num_objects[i])]
             offset += int(num_objects[i])
             points, image, depth2img, instances = _scene(seed, split_key, i, labels,
-                                                         points_per_scene, size_jitter,
-                                                         image_size)
+                                                         points_per_scene, size_jitter, image_size)
             name = f'{first + i:06d}'
             write_bin(osp.join(out_dir, 'points', f'{name}.bin'), points)
             save_image(osp.join(out_dir, 'sunrgbd_trainval', 'image', f'{name}.jpg'), image)
@@ -194,7 +201,10 @@ def generate_sunrgbd(out_dir: str, seed: int = 0, num_train: int = 8, num_val: i
             num_points += len(points)
         infos = dict(
             metainfo=dict(
-                categories={name: i for i, name in enumerate(SUNRGBD_CLASSES)},
+                categories={
+                    name: i
+                    for i, name in enumerate(SUNRGBD_CLASSES)
+                },
                 dataset='sunrgbd',
                 info_version='1.1'),
             data_list=data_list)

@@ -49,8 +49,9 @@ def _trajectory(rng: np.random.Generator, motion: str, num_frames: int, size: in
         cx, cy = rng.uniform(lo + radius, hi - radius, 2)
         omega = rng.uniform(0.25, 0.4) * (1 if motion == 'cw' else -1)  # image y points down
         phase = rng.uniform(0, 2 * math.pi)
-        return np.stack([cx + radius * np.cos(phase + omega * t),
-                         cy + radius * np.sin(phase + omega * t)], axis=1)
+        return np.stack(
+            [cx + radius * np.cos(phase + omega * t), cy + radius * np.sin(phase + omega * t)],
+            axis=1)
     direction = dict(right=(1, 0), left=(-1, 0), up=(0, -1), down=(0, 1))[motion]
     travel = rng.uniform(0.45, 0.7) * (hi - lo)
     speed = travel / max(num_frames - 1, 1)
@@ -89,10 +90,15 @@ def _write_mp4(path: str, frames: np.ndarray, fps: int = 8) -> None:
     writer.release()
 
 
-def generate_video(out_dir: str, seed: int = 0, num_classes: int = 6,
-                   num_train_per_class: int = 8, num_val_per_class: int = 4,
-                   frames_range: Tuple[int, int] = (12, 20), frame_size: int = 64,
-                   patch_size: int = 12, colour_per_class: bool = True,
+def generate_video(out_dir: str,
+                   seed: int = 0,
+                   num_classes: int = 6,
+                   num_train_per_class: int = 8,
+                   num_val_per_class: int = 4,
+                   frames_range: Tuple[int, int] = (12, 20),
+                   frame_size: int = 64,
+                   patch_size: int = 12,
+                   colour_per_class: bool = True,
                    write_videos: bool = True) -> List[str]:
     """Write tiny rawframe videos into ``out_dir``.
 
@@ -118,8 +124,8 @@ def generate_video(out_dir: str, seed: int = 0, num_classes: int = 6,
     classes = VIDEO_CLASSES[:num_classes]
     write_lines(osp.join(out_dir, 'classes.txt'), [c[0] for c in classes])
     summary = []
-    for split_key, (split, per_class) in enumerate(
-            (('train', num_train_per_class), ('val', num_val_per_class))):
+    splits = (('train', num_train_per_class), ('val', num_val_per_class))
+    for split_key, (split, per_class) in enumerate(splits):
         raw_lines, video_lines, total_frames = [], [], 0
         for label, (name, motion, colour) in enumerate(classes):
             for i in range(per_class):
@@ -130,8 +136,7 @@ def generate_video(out_dir: str, seed: int = 0, num_classes: int = 6,
                 frames = _video(rng, motion, colour, num_frames, frame_size, patch_size)
                 video = f'{split}_{name}_{i:04d}'
                 for t, frame in enumerate(frames):
-                    save_image(osp.join(out_dir, 'rawframes', video, f'img_{t + 1:05d}.jpg'),
-                               frame)
+                    save_image(osp.join(out_dir, 'rawframes', video, f'img_{t + 1:05d}.jpg'), frame)
                 raw_lines.append(f'{video} {num_frames} {label}')
                 total_frames += num_frames
                 if write_videos:

@@ -15,8 +15,7 @@ def tiny_base_cfg() -> Callable:
     from mmengine.config import Config
 
     def load(name: str):
-        return Config.fromfile(osp.join(REPO, 'configs', '_base_', 'datasets',
-                                        f'tiny_{name}.py'))
+        return Config.fromfile(osp.join(REPO, 'configs', '_base_', 'datasets', f'tiny_{name}.py'))
 
     return load
 

@@ -103,16 +103,18 @@ def test_refuses_foreign_directory_and_bad_arguments(tmp_path):
 def test_cli(tmp_path):
     script = osp.join(REPO, 'tools', 'dataset_converters', 'make_tiny_data.py')
     env = dict(os.environ, PYTHONPATH=REPO)
-    cmd = [sys.executable, script, 'imagenet', '--out', str(tmp_path / 'imagenet'), '--seed',
-           '2', '--set', 'num_train_per_class=2', 'num_val_per_class=1']
+    cmd = [
+        sys.executable, script, 'imagenet', '--out',
+        str(tmp_path / 'imagenet'), '--seed', '2', '--set', 'num_train_per_class=2',
+        'num_val_per_class=1'
+    ]
     first = subprocess.run(cmd, capture_output=True, text=True, env=env, check=True).stdout
     assert 'imagenet: ' in first and 'wrote in' in first and 'seed 2' in first
     assert '6 classes x 2 PNGs' in first
     second = subprocess.run(cmd, capture_output=True, text=True, env=env, check=True).stdout
     assert 'already present' in second
     assert len(os.listdir(tmp_path / 'imagenet' / 'train')) == 6
-    bad = subprocess.run([sys.executable, script, 'kitti'], capture_output=True, text=True,
-                         env=env)
+    bad = subprocess.run([sys.executable, script, 'kitti'], capture_output=True, text=True, env=env)
     assert bad.returncode == 2 and 'unknown dataset' in bad.stderr
 
 

@@ -57,8 +57,10 @@ def test_colour_tells_class(root):
     palette = np.array(CITYSCAPES_PALETTE, dtype=np.float64)
     for path in sorted(glob.glob(f'{root}/leftImg8bit/val/*/*.png')):
         img = np.asarray(Image.open(path), dtype=np.float64)
-        label = np.asarray(Image.open(path.replace('leftImg8bit', 'gtFine', 1).replace(
-            '_leftImg8bit.png', '_gtFine_labelTrainIds.png')))
+        label = np.asarray(
+            Image.open(
+                path.replace('leftImg8bit', 'gtFine', 1).replace('_leftImg8bit.png',
+                                                                 '_gtFine_labelTrainIds.png')))
         pad = np.pad(img, ((1, 1), (1, 1), (0, 0)), mode='edge')
         smooth = sum(pad[i:i + img.shape[0], j:j + img.shape[1]] for i in range(3)
                      for j in range(3)) / 9

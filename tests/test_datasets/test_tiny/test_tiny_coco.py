@@ -37,8 +37,7 @@ def test_json(root):
             assert np.allclose(poly.min(0), (x, y), atol=0.02)
         for img in data['images']:
             assert min(img['width'], img['height']) >= 32
-    assert [c['name'] for c in data['categories']] == [
-        'person', 'car', 'stop sign', 'sports ball']
+    assert [c['name'] for c in data['categories']] == ['person', 'car', 'stop sign', 'sports ball']
 
 
 @pytest.mark.parametrize('split', ['train', 'val'])
@@ -74,8 +73,12 @@ def test_metric_accepts_ground_truth(root, default_scope, tiny_dataset_cfg, tiny
         boxes = torch.tensor([inst['bbox'] for inst in info['instances']], dtype=torch.float32)
         labels = torch.tensor([inst['bbox_label'] for inst in info['instances']])
         pred = dict(bboxes=boxes, labels=labels, scores=torch.ones(len(labels)))
-        metric.process({}, [dict(img_id=info['img_id'], ori_shape=(info['height'], info['width']),
-                                 pred_instances=pred)])
+        metric.process({}, [
+            dict(
+                img_id=info['img_id'],
+                ori_shape=(info['height'], info['width']),
+                pred_instances=pred)
+        ])
     result = metric.compute_metrics(metric.results)
     assert result['bbox_mAP'] == pytest.approx(1.0)
 
@@ -91,8 +94,8 @@ def test_class_specific_size_and_colour(root):
             img = np.asarray(Image.open(f'{root}/{split}2017/{files[ann["image_id"]]}'))
             x, y, w, h = (int(round(v)) for v in ann['bbox'])
             centre = img[y + h // 2 - 2:y + h // 2 + 2, x + w // 2 - 2:x + w // 2 + 2]
-            feats[split].append((ann['category_id'],
-                                 np.r_[centre.reshape(-1, 3).mean(0), 100 * np.log(w / h)]))
+            feats[split].append((ann['category_id'], np.r_[centre.reshape(-1, 3).mean(0),
+                                                           100 * np.log(w / h)]))
     cats = sorted({c for c, _ in feats['train']})
     means = np.array([np.mean([f for c, f in feats['train'] if c == k], 0) for k in cats])
     pred = [cats[np.argmin(np.linalg.norm(means - f, axis=1))] for _, f in feats['val']]

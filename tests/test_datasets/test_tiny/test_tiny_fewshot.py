@@ -63,8 +63,7 @@ def test_class_in_foreground_only(root):
     def accuracy(feature: int) -> float:
         train = [r for r in rows if r[1] < 14]
         test = [r for r in rows if r[1] >= 14]
-        means = np.array([np.mean([r[feature] for r in train if r[0] == k], 0)
-                          for k in range(20)])
+        means = np.array([np.mean([r[feature] for r in train if r[0] == k], 0) for k in range(20)])
         pred = [np.argmin(np.linalg.norm(means - r[feature], axis=1)) for r in test]
         return float(np.mean([p == r[0] for p, r in zip(pred, test)]))
 

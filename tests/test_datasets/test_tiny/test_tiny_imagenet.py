@@ -40,13 +40,18 @@ def test_annotation_file_mode(root, default_scope):
     assert classes == CLASSES
     folders = build(dict(type='CustomDataset', data_root=root, data_prefix='val'))
     for type_ in ('CustomDataset', 'ImageNet'):
-        ds = build(dict(type=type_, data_root=root, data_prefix='val', ann_file='meta/val.txt',
-                        metainfo=dict(classes=classes)))
+        ds = build(
+            dict(
+                type=type_,
+                data_root=root,
+                data_prefix='val',
+                ann_file='meta/val.txt',
+                metainfo=dict(classes=classes)))
         assert len(ds) == len(folders) == 48
-        assert [ds.get_data_info(i)['img_path'] for i in range(48)] == [
-            folders.get_data_info(i)['img_path'] for i in range(48)]
-        assert [ds.get_data_info(i)['gt_label'] for i in range(48)] == [
-            folders.get_data_info(i)['gt_label'] for i in range(48)]
+        assert [ds.get_data_info(i)['img_path']
+                for i in range(48)] == [folders.get_data_info(i)['img_path'] for i in range(48)]
+        assert [ds.get_data_info(i)['gt_label']
+                for i in range(48)] == [folders.get_data_info(i)['gt_label'] for i in range(48)]
 
 
 def test_class_learnable(root, default_scope):
@@ -81,11 +86,15 @@ def test_short_run_learns(root, default_scope, tiny_base_cfg, tmp_path):
     model = dict(
         type='ImageClassifier',
         data_preprocessor=cfg.data_preprocessor,
-        backbone=dict(type='ResNet', depth=18, stem_channels=16, base_channels=16,
-                      out_indices=(3, )),
+        backbone=dict(
+            type='ResNet', depth=18, stem_channels=16, base_channels=16, out_indices=(3, )),
         neck=dict(type='GlobalAveragePooling'),
-        head=dict(type='LinearClsHead', num_classes=6, in_channels=128,
-                  loss=dict(type='CrossEntropyLoss'), topk=(1, )))
+        head=dict(
+            type='LinearClsHead',
+            num_classes=6,
+            in_channels=128,
+            loss=dict(type='CrossEntropyLoss'),
+            topk=(1, )))
     runner = Runner(
         model=model,
         work_dir=str(tmp_path),

@@ -34,8 +34,9 @@ def test_info_files(root):
         assert data['metainfo']['dataset'] == 'scannet'
         assert len(data['data_list']) == count
         for info in data['data_list']:
-            n = len(np.fromfile(f'{root}/points/{info["lidar_points"]["lidar_path"]}',
-                                dtype=np.float32)) // 6
+            n = len(
+                np.fromfile(
+                    f'{root}/points/{info["lidar_points"]["lidar_path"]}', dtype=np.float32)) // 6
             assert 5000 <= n <= 20000
             for mask in ('instance_mask', 'semantic_mask'):
                 path = f'{root}/{mask}/{info["pts_" + mask + "_path"]}'
@@ -73,10 +74,16 @@ def test_alignment_and_masks(root, default_scope, tiny_dataset_cfg):
     """After GlobalAlignment every instance's points lie in its box and carry its class."""
     default_scope('mmdet3d')
     cfg = tiny_dataset_cfg('scannet', 'train', root)
-    cfg['pipeline'] = [p for p in cfg['pipeline'] if p['type'] in (
-        'LoadPointsFromFile', 'LoadAnnotations3D', 'GlobalAlignment', 'PointSegClassMapping')]
-    cfg['pipeline'].append(dict(type='Pack3DDetInputs', keys=[
-        'points', 'gt_bboxes_3d', 'gt_labels_3d', 'pts_semantic_mask', 'pts_instance_mask']))
+    cfg['pipeline'] = [
+        p for p in cfg['pipeline'] if p['type'] in ('LoadPointsFromFile', 'LoadAnnotations3D',
+                                                    'GlobalAlignment', 'PointSegClassMapping')
+    ]
+    cfg['pipeline'].append(
+        dict(
+            type='Pack3DDetInputs',
+            keys=[
+                'points', 'gt_bboxes_3d', 'gt_labels_3d', 'pts_semantic_mask', 'pts_instance_mask'
+            ]))
     ds = build(cfg)
     for index in (0, 5):
         sample = ds[index]
@@ -124,10 +131,11 @@ def test_class_colour_separable(root):
     means, rows = np.zeros((18, 3)), []
     for split in ('train', 'val'):
         for info in infos(root, split)['data_list']:
-            pts = np.fromfile(f'{root}/points/{info["lidar_points"]["lidar_path"]}',
-                              dtype=np.float32).reshape(-1, 6)
-            sem = np.fromfile(f'{root}/semantic_mask/{info["pts_semantic_mask_path"]}',
-                              dtype=np.int64)
+            pts = np.fromfile(
+                f'{root}/points/{info["lidar_points"]["lidar_path"]}',
+                dtype=np.float32).reshape(-1, 6)
+            sem = np.fromfile(
+                f'{root}/semantic_mask/{info["pts_semantic_mask_path"]}', dtype=np.int64)
             for k, inst in enumerate(info['instances']):
                 colour = pts[sem == SCANNET_NYU40_IDS[inst['bbox_label_3d']], 3:].mean(0)
                 rows.append((split, inst['bbox_label_3d'], colour))

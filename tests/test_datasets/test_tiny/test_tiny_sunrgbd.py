@@ -32,7 +32,11 @@ def test_info_files(root):
     for split, count in (('train', 8), ('val', 4)):
         data = infos(root, split)
         assert data['metainfo'] == dict(
-            categories={c: i for i, c in enumerate(SUNRGBD_CLASSES)}, dataset='sunrgbd',
+            categories={
+                c: i
+                for i, c in enumerate(SUNRGBD_CLASSES)
+            },
+            dataset='sunrgbd',
             info_version='1.1')
         assert len(data['data_list']) == count
         for info in data['data_list']:
@@ -64,8 +68,10 @@ def test_train_pipeline_and_geometry(root, default_scope, tiny_dataset_cfg):
 
     # Without augmentation: mmdet3d's yawed boxes have our corners, and the object points
     # fall inside them (mmcv's CPU points-in-boxes op).
-    cfg['pipeline'] = [p for p in cfg['pipeline'] if p['type'] in (
-        'LoadPointsFromFile', 'LoadAnnotations3D', 'Pack3DDetInputs')]
+    cfg['pipeline'] = [
+        p for p in cfg['pipeline']
+        if p['type'] in ('LoadPointsFromFile', 'LoadAnnotations3D', 'Pack3DDetInputs')
+    ]
     sample = build(cfg)[1]
     boxes = sample['data_samples'].gt_instances_3d.bboxes_3d
     for k, inst in enumerate(raw['instances']):
@@ -81,8 +87,8 @@ def test_train_pipeline_and_geometry(root, default_scope, tiny_dataset_cfg):
     enlarged = boxes.tensor.clone()
     enlarged[:, 3:6] += 0.04
     inside = points_in_boxes_cpu(xyz[None], enlarged[None])[0].numpy().astype(bool)  # (N, K)
-    points = np.fromfile(f'{root}/points/{raw["lidar_points"]["lidar_path"]}',
-                         dtype=np.float32).reshape(-1, 6)
+    points = np.fromfile(
+        f'{root}/points/{raw["lidar_points"]["lidar_path"]}', dtype=np.float32).reshape(-1, 6)
     assert len(points) == len(xyz)
     # Object points carry their class colour (rgb in 0..1): they are the points in the boxes.
     colours = np.array(SUNRGBD_PALETTE + (FLOOR_RGB, WALL_RGB)) / 255

@@ -44,8 +44,8 @@ def test_mmaction_reads_lists(root, default_scope, tiny_base_cfg):
     default_scope('mmaction')
     from mmengine.registry import DATASETS
     cfg = tiny_base_cfg('video').train_dataloader.dataset.to_dict()
-    cfg.update(ann_file=f'{root}/train_list_rawframes.txt',
-               data_prefix=dict(img=f'{root}/rawframes'))
+    cfg.update(
+        ann_file=f'{root}/train_list_rawframes.txt', data_prefix=dict(img=f'{root}/rawframes'))
     ds = DATASETS.build(cfg)
     assert len(ds) == 48
     assert tuple(ds[0]['inputs'].shape) == (8, 3, 56, 56)
@@ -70,8 +70,8 @@ def test_motion_tells_class(root):
         turn = (a[:, 0] * b[:, 1] - a[:, 1] * b[:, 0]).sum()  # > 0: clockwise on screen
         path = np.linalg.norm(np.diff(c, axis=0), axis=1).sum()
         if np.linalg.norm(step) > 0.85 * path:  # straight: displacement ~ path length
-            motion = ('right' if step[0] > 0 else 'left') if abs(step[0]) > abs(step[1]) else (
-                'down' if step[1] > 0 else 'up')
+            motion = ('right' if step[0] > 0 else 'left') if abs(step[0]) > abs(
+                step[1]) else ('down' if step[1] > 0 else 'up')
         else:
             motion = 'cw' if turn > 0 else 'ccw'
         correct += motion == VIDEO_CLASSES[int(label)][1]
