@@ -41,12 +41,13 @@ def _state(path):
     return torch.load(path, map_location='cpu', weights_only=True)['state_dict']
 
 
-def _fixed_batch_losses(config, data_root, steps):
+def _fixed_batch_losses(config, data_root, steps, **overrides):
     """Train ``steps`` steps of the config's model on its first tiny training batch."""
     from mmengine.registry import init_default_scope
 
     from dynamicnet.registry import MODELS
     cfg = Config.fromfile(osp.join(CONFIGS, config))
+    cfg.merge_from_dict(overrides)
     init_default_scope(cfg.default_scope)
     cfg.train_dataloader.dataset.data_root = data_root
     cfg.train_dataloader.sampler = dict(type='DefaultSampler', shuffle=False)
@@ -60,21 +61,35 @@ def _fixed_batch_losses(config, data_root, steps):
     from mmengine.optim import build_optim_wrapper
     wrapper = build_optim_wrapper(model, cfg.optim_wrapper)
     batch = next(iter(Runner.build_dataloader(cfg.train_dataloader, seed=0)))
-    logs = [model.train_step(batch, wrapper) for _ in range(steps)]
-    return model, logs[-1], [float(log['loss']) for log in logs]
+    logs = [{k: float(v) for k, v in model.train_step(batch, wrapper).items()}
+            for _ in range(steps)]
+    return model, logs[-1], [log['loss'] for log in logs], logs
 
 
 def test_tiny_imagenet_train_steps_lower_the_loss(tiny_data_root):
-    model, log, losses = _fixed_batch_losses(
+    model, log, losses, _ = _fixed_batch_losses(
         'resnet32-infopro-k4-contrast_1xb16_tiny-imagenet.py', tiny_data_root('imagenet'), 10)
     assert model.num_modules == 4
     assert {'loss_cls', 'local0.loss_recon', 'local2.loss_task'} <= set(log)
     assert losses[-1] < 0.8 * losses[0], losses
 
 
+def test_tiny_imagenet_async_variant_lowers_the_loss(tiny_data_root):
+    model, log, _, logs = _fixed_batch_losses(
+        'resnet32-infopro-k4-contrast_1xb16_tiny-imagenet.py', tiny_data_root('imagenet'), 10,
+        model=dict(async_cfg=dict(staleness=1)),
+        optim_wrapper=dict(constructor='dynamicnet.InfoProOptimWrapperConstructor'))
+    # with staleness 1, module k first runs in iteration k + 1: the last one in iteration 4
+    assert 'local1.loss_recon' not in logs[0] and 'local1.loss_recon' in logs[1]
+    assert 'loss_cls' not in logs[2] and 'loss_cls' in logs[3] and 'loss_cls' in log
+    for term in ('local0.loss_recon', 'local1.loss_recon', 'local2.loss_task', 'loss_cls'):
+        first = next(entry[term] for entry in logs if term in entry)
+        assert log[term] < first, (term, first, log[term])
+
+
 def test_tiny_cityscapes_train_steps_lower_the_loss(tiny_data_root):
     pytest.importorskip('mmseg')
-    model, log, losses = _fixed_batch_losses(
+    model, log, losses, _ = _fixed_batch_losses(
         'deeplabv3_r18-d8-infopro-k2_1xb2-40it_tiny-cityscapes.py', tiny_data_root('cityscapes'),
         8)
     assert model.num_modules == 2
