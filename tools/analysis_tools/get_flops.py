@@ -61,8 +61,8 @@ def get_flops(args) -> dict:
         data = model.data_preprocessor(batch, False)
         forward = lambda: model(**data, mode=args.mode)  # noqa: E731
         macs.append(count_macs(model, (), rules=args.rules, forward=forward))
-    result = dict(macs=float(np.mean(macs)), params=count_params(model), samples=len(macs),
-                  rules=args.rules)
+    result = dict(macs=float(np.mean(macs)), params=count_params(model, rules=args.rules),
+                  samples=len(macs), rules=args.rules)
     if hasattr(model, 'exit_costs'):
         result['exit_costs'] = [float(c) for c in model.exit_costs()]
     return result

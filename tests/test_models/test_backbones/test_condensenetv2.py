@@ -1,6 +1,7 @@
 # Copyright (c) dynamicnet contributors. All rights reserved.
 """CondenseNetV2 invariants (spec ``../shared/specs/condensenetv2.md`` §10)."""
 import copy
+from pathlib import Path
 
 import pytest
 import torch
@@ -235,3 +236,30 @@ def test_bad_arch():
     with pytest.raises(ValueError, match='divisible'):
         CondenseNetV2(arch=dict(stages=(1, ), growth=(6, ), groups=4, condense_factor=4,
                                 stem_stride=1))
+
+
+@pytest.mark.parametrize('name,size', [
+    ('condensenetv2-a_8xb128_in1k.py', 64), ('condensenetv2-b_8xb128_in1k.py', 64),
+    ('condensenetv2-c_8xb128_in1k.py', 64), ('condensenetv2-a-deploy_8xb128_in1k.py', 64),
+    ('condensenetv2-c-deploy_8xb128_in1k.py', 64), ('condensenetv2-110_1xb64_cifar10.py', 32),
+    ('condensenetv2-110_1xb64_cifar100.py', 32), ('condensenetv2-146_1xb64_cifar10.py', 32),
+    ('condensenetv2-146_1xb64_cifar100.py', 32), ('condensenetv2-a_1xb16_tiny-imagenet.py', 32)
+])
+def test_classification_configs_build(name, size, default_scope):
+    from mmengine.config import Config
+
+    from dynamicnet.registry import MODELS
+    cfg = Config.fromfile(str(Path(__file__).resolve().parents[3] / 'configs' / 'condensenetv2' /
+                              name))
+    default_scope(cfg.default_scope)
+    model = MODELS.build(cfg.model).eval()
+    assert cfg.model.head.in_channels == model.backbone.out_channels[-1]
+    assert model.backbone.deploy == ('deploy' in name)
+    with torch.no_grad():
+        logits = model(torch.randn(2, 3, size, size), mode='tensor')
+    assert logits.shape == (2, cfg.model.head.num_classes)
+    if 'in1k' in name and 'deploy' not in name:
+        hooks = [h['type'] for h in cfg.custom_hooks]
+        assert hooks == ['dynamicnet.CondensationHook', 'EMAHook']
+        assert cfg.custom_hooks[1].ema_type == 'dynamicnet.CondenseNetV2EMA'
+        assert cfg.optim_wrapper.optimizer.lr == 0.4 and cfg.train_cfg.max_epochs == 350
