@@ -48,18 +48,18 @@ def load_config(path: str, cfg_options: Optional[dict] = None) -> Config:
     return cfg
 
 
-def _default_work_dir(config_path: str) -> str:
-    return osp.join('./work_dirs', osp.splitext(osp.basename(config_path))[0])
-
-
-def apply_train_args(cfg: Config, args) -> Config:
-    """Apply ``tools/train.py`` flags to ``cfg`` exactly as mmdet3d 1.4's ``train.py`` does."""
+def _apply_common_args(cfg: Config, args) -> None:
+    """``--launcher`` and ``--work-dir`` (CLI > config > ``./work_dirs/<config stem>``)."""
     cfg.launcher = args.launcher
     if args.work_dir is not None:
         cfg.work_dir = args.work_dir
     elif cfg.get('work_dir', None) is None:
-        cfg.work_dir = _default_work_dir(args.config)
+        cfg.work_dir = osp.join('./work_dirs', osp.splitext(osp.basename(args.config))[0])
 
+
+def apply_train_args(cfg: Config, args) -> Config:
+    """Apply ``tools/train.py`` flags to ``cfg`` exactly as mmdet3d 1.4's ``train.py`` does."""
+    _apply_common_args(cfg, args)
     if args.amp:
         optim_type = cfg.optim_wrapper.get('type', 'OptimWrapper')
         if optim_type == 'AmpOptimWrapper':
@@ -95,11 +95,7 @@ def apply_train_args(cfg: Config, args) -> Config:
 
 def apply_test_args(cfg: Config, args) -> Config:
     """Apply ``tools/test.py`` flags (mmdet3d 1.4 semantics) to ``cfg``."""
-    cfg.launcher = args.launcher
-    if args.work_dir is not None:
-        cfg.work_dir = args.work_dir
-    elif cfg.get('work_dir', None) is None:
-        cfg.work_dir = _default_work_dir(args.config)
+    _apply_common_args(cfg, args)
     if not osp.isfile(args.checkpoint):
         raise FileNotFoundError(f'Checkpoint {args.checkpoint!r} does not exist.')
     cfg.load_from = args.checkpoint
