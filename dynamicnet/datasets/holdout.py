@@ -6,9 +6,9 @@ Budgeted-batch evaluation fits its exit thresholds on a set other than the test 
 (ImageNet) training images chosen by a random permutation and train on the rest. ``HoldoutSplit``
 reproduces that: with the same ``dataset``, ``num_holdout`` and ``seed`` the ``'train'`` and
 ``'holdout'`` splits are disjoint and together cover the dataset. The held-out split is usually
-given the test pipeline (dynamicnet default) -- GFNet/DVT instead fit on training images with the
-training pipeline, which is the same wrapper with ``split='train'`` subsets or the plain training
-set.
+given the test pipeline (dynamicnet default). GFNet/DVT fit on a random subset of the training
+images they were trained on, with the training pipeline: ``split='holdout'`` on the training set
+with the training pipeline gives that subset.
 """
 from typing import Union
 

@@ -14,7 +14,7 @@ runs to the last exit. In the same run it times
 * ``early``: the same call with the fitted thresholds (the exited samples are removed from the
   batch before stage 2: cost ``f F_1 + (1 - f) F_K``),
 
-(median of ``--repeat`` runs after a warm-up) and prints the wall-time ratio next to the MACs
+(medians of ``--repeat`` alternating runs after a warm-up) and prints the wall-time ratio next to the MACs
 ratio, and how much of the MACs saving became time saving (target >= 80%). Inputs are random
 normal tensors of ``--input-shape`` (default: ``test_cfg.cost_input_shape`` of the model); exits
 are decided by the model's real confidences on them. Random weights (no checkpoint) are fine for
@@ -45,7 +45,8 @@ def parse_args(argv=None):
     parser.add_argument('--fraction', type=float, nargs='+', default=[0.25, 0.5, 0.75],
                         help='fractions of the batch sent out at exit 1')
     parser.add_argument('--batch-size', type=int, default=64)
-    parser.add_argument('--repeat', type=int, default=5, help='timed runs per setting (median)')
+    parser.add_argument('--repeat', type=int, default=7,
+                        help='timed runs per setting and mode (median)')
     parser.add_argument('--threads', type=int, default=1, help='torch CPU threads')
     parser.add_argument('--input-shape', type=int, nargs=3, default=None, metavar=('C', 'H', 'W'))
     parser.add_argument('--seed', type=int, default=0)
@@ -54,14 +55,18 @@ def parse_args(argv=None):
     return parser.parse_args(argv)
 
 
-def _time(fn, repeat: int) -> float:
-    fn()  # warm-up
-    times = []
+def _paired_times(full, early, repeat: int) -> tuple:
+    """Median wall times of two callables, timed alternately so that load changes on a shared
+    machine hit both alike (one untimed warm-up call each)."""
+    full()
+    early()
+    times_full, times_early = [], []
     for _ in range(repeat):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
+        for fn, times in ((full, times_full), (early, times_early)):
+            start = time.perf_counter()
+            fn()
+            times.append(time.perf_counter() - start)
+    return statistics.median(times_full), statistics.median(times_early)
 
 
 @torch.no_grad()
@@ -71,7 +76,6 @@ def benchmark(model, inputs: torch.Tensor, fractions, repeat: int) -> list:
     costs = model.exit_costs(tuple(inputs.shape[1:]))
     never = [1.01] * num_exits
     conf = F.softmax(model.forward_exits(inputs)[0], dim=1).max(dim=1).values
-    t_full = _time(lambda: model.early_exit(inputs, never), repeat)
     rows = []
     for fraction in fractions:
         n_out = int(round(fraction * inputs.size(0)))
@@ -83,7 +87,8 @@ def benchmark(model, inputs: torch.Tensor, fractions, repeat: int) -> list:
         _, exit_index = model.early_exit(inputs, thresholds)
         counts = torch.bincount(exit_index, minlength=num_exits).double()
         macs = float((counts / inputs.size(0) * torch.tensor(costs, dtype=torch.float64)).sum())
-        t_early = _time(lambda: model.early_exit(inputs, thresholds), repeat)
+        t_full, t_early = _paired_times(lambda: model.early_exit(inputs, never),
+                                        lambda: model.early_exit(inputs, thresholds), repeat)
         macs_ratio = macs / costs[-1]
         time_ratio = t_early / t_full
         saving = (1 - time_ratio) / (1 - macs_ratio) if macs_ratio < 1 else float('nan')
