@@ -19,7 +19,7 @@ benchmark). The term has no gradient with respect to the features; ``Σ`` is alw
 
 Shapes: ``N`` samples (pixels, RoIs), ``A`` feature width, ``C`` classes, ``U`` distinct labels.
 """
-from typing import Optional, Tuple, Union
+from typing import List, Optional, Tuple, Union
 
 import torch
 import torch.nn as nn
@@ -99,6 +99,29 @@ def classifier_weight(classifier: Union[nn.Module, torch.Tensor]) -> torch.Tenso
     return weight
 
 
+# Elements of the class covariances gathered per batched step of the full-covariance paths on
+# GPUs (2**23 float32 = 32 MiB): a few batched products instead of one per class (kernel launches
+# dominate there), with temporaries far below the per-sample path's N·A² floats.
+_CHUNK_ELEMENTS = 2**23
+# Devices where one class per step (views of the state, no gathered copies) is faster.
+_PER_CLASS_DEVICES = ('cpu', )
+
+
+def _class_parts(classes: torch.Tensor,
+                 per_class: int) -> List[Tuple[slice, Union[slice, torch.Tensor]]]:
+    """Steps over the distinct classes of the full-covariance paths.
+
+    Returns ``(positions, selector)`` pairs: ``positions`` slices ``classes``, ``selector`` indexes
+    the ``(C, A, A)`` state. On GPUs a step covers up to ``_CHUNK_ELEMENTS / per_class`` classes
+    (a gathered copy); on CPUs one class, as a ``c:c+1`` view that is read and updated in place,
+    because there memory traffic, not launches, dominates.
+    """
+    if classes.device.type in _PER_CLASS_DEVICES:
+        return [(slice(k, k + 1), slice(c, c + 1)) for k, c in enumerate(classes.tolist())]
+    step = max(1, _CHUNK_ELEMENTS // max(per_class, 1))
+    return [(slice(i, i + step), classes[i:i + step]) for i in range(0, classes.numel(), step)]
+
+
 class _FullCovRows(torch.autograd.Function):
     """``S[u, :]`` for full covariances; the backward reuses ``P_c = D_c Σ_c``.
 
@@ -108,12 +131,13 @@ class _FullCovRows(torch.autograd.Function):
 
     @staticmethod
     def forward(ctx, weight: torch.Tensor, cov: torch.Tensor, classes: torch.Tensor):
-        rows = weight.new_empty(classes.numel(), weight.size(0))
-        projected = weight.new_empty(classes.numel(), *weight.shape)
-        for k, c in enumerate(classes.tolist()):
-            diff = weight - weight[c]
-            torch.mm(diff, cov[c], out=projected[k])
-            torch.sum(projected[k] * diff, dim=1, out=rows[k])
+        num, dim = weight.shape
+        rows = weight.new_empty(classes.numel(), num)
+        projected = weight.new_empty(classes.numel(), num, dim)
+        for part, sel in _class_parts(classes, dim * dim + 2 * num * dim):
+            diff = weight.unsqueeze(0) - weight[classes[part]].unsqueeze(1)   # (k, C, A)
+            torch.bmm(diff, cov[sel], out=projected[part])
+            rows[part] = (projected[part] * diff).sum(-1)
         ctx.save_for_backward(projected, classes)
         return rows
 
@@ -259,10 +283,11 @@ class ISDAEstimator(nn.Module):
                              f'{tuple(labels.shape)}')
         if labels.dtype not in (torch.int64, torch.int32, torch.uint8, torch.int16, torch.int8):
             raise ValueError(f'labels must be integer class indices, got {labels.dtype}')
-        if labels.numel() and (labels.min() < 0 or labels.max() >= self.num_classes):
-            raise ValueError(
-                f'labels must lie in [0, {self.num_classes}), got values in '
-                f'[{int(labels.min())}, {int(labels.max())}]')
+        if labels.numel():
+            low, high = torch.stack([labels.min(), labels.max()]).tolist()
+            if low < 0 or high >= self.num_classes:
+                raise ValueError(f'labels must lie in [0, {self.num_classes}), got values in '
+                                 f'[{low}, {high}]')
 
     @torch.no_grad()
     def update(self, features: torch.Tensor, labels: torch.Tensor) -> None:
@@ -284,8 +309,7 @@ class ISDAEstimator(nn.Module):
         m = counts[present]
         n = self.count[present]
         # Weights from exact integer counts (float64) so that huge pixel counts stay exact.
-        w64 = m.double() / (m + n).double()
-        w = w64.float()
+        w = (m.double() / (m + n).double()).float()
         batch_mean = sums[present] / m.unsqueeze(1).float()       # (U, A)
         slot = torch.empty(num, dtype=torch.long, device=feats.device)
         slot[present] = torch.arange(present.numel(), device=feats.device)
@@ -299,37 +323,42 @@ class ISDAEstimator(nn.Module):
                                  scatter * (w / m.float()).unsqueeze(1) +
                                  delta * delta * (w * (1 - w)).unsqueeze(1))
         else:
-            self._update_full(present, slot, centred, delta, m, w64)
+            self._update_full(present, slot, centred, delta, m, w)
         self.mean[present] = (self.mean[present] * (1 - w).unsqueeze(1) +
                               batch_mean * w.unsqueeze(1))
         self.count[present] += m
 
     def _update_full(self, present: torch.Tensor, slot: torch.Tensor, centred: torch.Tensor,
-                     delta: torch.Tensor, m: torch.Tensor, w64: torch.Tensor) -> None:
-        """In-place full-covariance merge, one class at a time (no ``U·A²`` temporaries).
+                     delta: torch.Tensor, m: torch.Tensor, w: torch.Tensor) -> None:
+        """Full-covariance merge with batched products over steps of present classes.
 
-        Costs ``N·A²`` multiply-adds for the scatter matrices plus ``U·A²`` for the mean-shift
-        term; the state of absent classes is not read.
+        The class-``c`` rows of the centred batch are packed into a zero-padded
+        ``(U, max_m, A)`` tensor, so ``Σ_i x_i x_iᵀ`` of every class is one batched product
+        (``U·max_m·A²`` multiply-adds, ``N·A²`` without padding); the state of absent classes is
+        not read. With ``sync='all_reduce'`` the scatter about the global batch mean is summed
+        over ranks before the merge (the padding uses the global ``max_m`` so that all ranks run
+        the same chunks).
         """
+        num_present, dim = delta.shape
         order = torch.argsort(slot, stable=True)
-        groups = centred[order].split(torch.bincount(slot, minlength=present.numel()).tolist())
-        weights = w64.tolist()
-        if self.sync == 'all_reduce' and dist.get_world_size() > 1:
-            # The scatter about the global batch mean is a sum over ranks.
-            scatters = self._reduce(torch.stack([g.t() @ g for g in groups]))
-            groups = None
-        m_list = m.tolist()
-        for k, c in enumerate(present.tolist()):
-            w = weights[k]
-            cov = self.cov[c]
-            shift = delta[k:k + 1]
-            if groups is None:
-                cov.mul_(1 - w).add_(scatters[k], alpha=w / m_list[k])
-                cov.addr_(shift[0], shift[0], alpha=w * (1 - w))
-            else:
-                # One pass over Σ_c: [w/m·X_c; w(1−w)·Δ]ᵀ [X_c; Δ] added to (1 − w)·Σ_c.
-                left = torch.cat([groups[k] * (w / m_list[k]), shift * (w * (1 - w))])
-                cov.addmm_(left.t(), torch.cat([groups[k], shift]), beta=1 - w)
+        sorted_slot = slot[order]
+        local = torch.bincount(slot, minlength=num_present)
+        position = torch.arange(slot.numel(), device=slot.device) - (
+            torch.cumsum(local, 0) - local)[sorted_slot]
+        width = int(m.max())
+        packed = centred.new_zeros(num_present, width, dim)
+        packed[sorted_slot, position] = centred[order]
+        keep, share, shift = (1 - w).view(-1, 1, 1), (w / m.float()).view(-1, 1, 1), (
+            w * (1 - w)).view(-1, 1, 1)
+        for part, sel in _class_parts(present, dim * dim * 3 + width * dim):
+            rows = packed[part]
+            # share = w/m is the global weight, so scaling before the sum over ranks is exact.
+            scatter = self._reduce(torch.bmm(rows.transpose(1, 2) * share[part], rows))
+            merged = self.cov[sel].mul_(keep[part]).add_(scatter)
+            diff = delta[part].unsqueeze(2)
+            merged.baddbmm_(diff * shift[part], diff.transpose(1, 2))
+            if isinstance(sel, torch.Tensor):          # a gathered copy, not a view
+                self.cov[sel] = merged
 
 
 @MODELS.register_module()

@@ -12,6 +12,7 @@ import torch.nn.functional as F
 from mmengine.logging import MessageHub
 
 from dynamicnet.models.losses import ISDAEstimator, ISDALoss, isda_augment, isda_label_rows
+from dynamicnet.models.losses import isda_loss as isda_loss_module
 from dynamicnet.models.losses.isda_reference import (ReferenceISDAEstimator, reference_isda_aug,
                                                      reference_isda_loss)
 
@@ -87,9 +88,17 @@ def test_absent_classes_untouched_and_diagonal_is_diag_of_full():
     assert torch.isfinite(never_seen.cov).all() and never_seen.cov[1:].abs().sum() == 0
 
 
-@pytest.mark.parametrize('covariance', ['full', 'diagonal'])
-def test_label_rows_equal_official_per_sample_path(covariance):
-    """Loss, gradients (features, W, b) and estimator state against the official formulation."""
+@pytest.mark.parametrize('covariance,chunk',
+                         [('full', None), ('full', 300), ('full', 2**23), ('diagonal', None)])
+def test_label_rows_equal_official_per_sample_path(covariance, chunk, monkeypatch):
+    """Loss, gradients (features, W, b) and estimator state against the official formulation.
+
+    ``chunk`` forces the batched (GPU) steps of the full-covariance paths on the CPU, with one
+    class per step (300 elements) or all classes in one step.
+    """
+    if chunk is not None:
+        monkeypatch.setattr(isda_loss_module, '_PER_CLASS_DEVICES', ())
+        monkeypatch.setattr(isda_loss_module, '_CHUNK_ELEMENTS', chunk)
     num_classes, dim = 7, 16
     torch.manual_seed(3)
     weight = torch.randn(num_classes, dim) * 0.3
