@@ -45,28 +45,33 @@ model = dict(
 train_dataloader = dict(batch_size=128)
 val_dataloader = dict(batch_size=128)
 
-# Budgeted evaluation (tools/test.py): thresholds are fitted, as in the official inference.py,
-# on 50,000 random ImageNet training images with the training augmentation. Make the list once:
-#   shuf -n 50000 --random-source=<(yes) data/imagenet/meta/train.txt \
-#       > data/imagenet/meta/train_dvt_fit50k.txt
-fit_pipeline = {{_base_.train_pipeline}}
-test_cfg = dict(
-    type='dynamicnet.EarlyExitTestLoop',
-    fit_dataloader=dict(
-        batch_size=128,
-        num_workers=5,
+# Budgeted evaluation (tools/test.py, tools/analysis_tools/dynamic_eval.py): thresholds are
+# fitted, as in the official inference.py, on 50,000 random ImageNet training images with the
+# training augmentation (not held out from training).
+fit_dataloader = dict(
+    batch_size=128,
+    num_workers=5,
+    dataset=dict(
+        type='dynamicnet.HoldoutSplit',
         dataset=dict(
             type='ImageNet',
             data_root='data/imagenet',
-            data_prefix='train',
-            ann_file='meta/train_dvt_fit50k.txt',
-            pipeline=fit_pipeline),
-        sampler=dict(type='DefaultSampler', shuffle=False)))
+            split='train',
+            pipeline={{_base_.train_pipeline}}),
+        num_holdout=50000,
+        split='holdout',
+        seed=0),
+    sampler=dict(type='DefaultSampler', shuffle=False))
+val_evaluator = [
+    dict(type='Accuracy', topk=(1, 5)),  # of the last exit, as the official validation
+    dict(type='dynamicnet.EarlyExitMetric', budget=False),
+]
 test_evaluator = dict(
     _delete_=True,
     type='dynamicnet.EarlyExitMetric',
     p_range=(1, 60),
     fit_set='imagenet train, random 50k, train pipeline (official DVT protocol)')
+test_cfg = dict(type='dynamicnet.EarlyExitTestLoop', fit_dataloader=fit_dataloader)
 
 # AdamW, cosine to 1e-5 after 20 warm-up epochs from 1e-6, 300 epochs + 10 cool-down epochs at
 # the minimum learning rate (timm's cosine scheduler as used by main.py)

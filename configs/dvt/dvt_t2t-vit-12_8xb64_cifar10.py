@@ -40,29 +40,40 @@ test_pipeline = [
     dict(type='Resize', scale=224, interpolation='bicubic'),
     dict(type='PackInputs'),
 ]
-# the last 5,000 training images are held out for fitting the early-exit thresholds
+# 5,000 random training images are held out (dynamicnet default, dynamic-inference.md §4.2: no
+# official CIFAR protocol exists) and fit the early-exit thresholds with the test pipeline.
+cifar_train = dict(type='CIFAR10', data_root='data/cifar10', split='train')
 train_dataloader = dict(
-    batch_size=64, dataset=dict(indices=list(range(45000)), pipeline=train_pipeline))
+    batch_size=64,
+    dataset=dict(
+        _delete_=True,
+        type='dynamicnet.HoldoutSplit',
+        dataset=dict(cifar_train, pipeline=train_pipeline),
+        num_holdout=5000,
+        split='train',
+        seed=0))
 val_dataloader = dict(batch_size=64, dataset=dict(pipeline=test_pipeline))
-
-# Budgeted evaluation: thresholds fitted on the last 5,000 training images with the test
-# pipeline (dynamicnet default, dynamic-inference.md §4.2); no official CIFAR protocol exists.
 test_dataloader = val_dataloader
-test_cfg = dict(
-    type='dynamicnet.EarlyExitTestLoop',
-    fit_dataloader=dict(
-        batch_size=64,
-        num_workers=2,
-        dataset=dict(
-            type='CIFAR10',
-            data_root='data/cifar10',
-            split='train',
-            indices=list(range(45000, 50000)),
-            pipeline=test_pipeline),
-        sampler=dict(type='DefaultSampler', shuffle=False)))
+fit_dataloader = dict(
+    batch_size=64,
+    num_workers=2,
+    dataset=dict(
+        type='dynamicnet.HoldoutSplit',
+        dataset=dict(cifar_train, pipeline=test_pipeline),
+        num_holdout=5000,
+        split='holdout',
+        seed=0),
+    sampler=dict(type='DefaultSampler', shuffle=False))
+val_evaluator = [
+    dict(type='Accuracy', topk=(1, )),
+    dict(type='dynamicnet.EarlyExitMetric', budget=False),
+]
 test_evaluator = dict(
     _delete_=True,
-    type='dynamicnet.EarlyExitMetric', p_range=(1, 60), fit_set='cifar train[45000:], test pipeline')
+    type='dynamicnet.EarlyExitMetric',
+    p_range=(1, 60),
+    fit_set='cifar train holdout 5000 (seed 0), test pipeline')
+test_cfg = dict(type='dynamicnet.EarlyExitTestLoop', fit_dataloader=fit_dataloader)
 
 optim_wrapper = dict(
     optimizer=dict(type='SGD', lr=0.05, momentum=0.9, weight_decay=1e-4),

@@ -6,8 +6,10 @@ num_classes = 100
 model = dict(head=dict(num_classes=num_classes))
 data_preprocessor = dict(
     num_classes=num_classes, mean=[129.304, 124.070, 112.434], std=[68.170, 65.392, 70.418])
-train_dataloader = dict(dataset=dict(type='CIFAR100', data_root='data/cifar100'))
+cifar_train = dict(type='CIFAR100', data_root='data/cifar100', split='train')
+train_dataloader = dict(dataset=dict(dataset=cifar_train))
 val_dataloader = dict(dataset=dict(type='CIFAR100', data_root='data/cifar100'))
-test_dataloader = dict(dataset=dict(type='CIFAR100', data_root='data/cifar100'))
-test_cfg = dict(fit_dataloader=dict(dataset=dict(type='CIFAR100', data_root='data/cifar100')))
-test_evaluator = dict(fit_set='cifar100 train[45000:], test pipeline')
+test_dataloader = val_dataloader
+fit_dataloader = dict(dataset=dict(dataset=cifar_train))
+test_cfg = dict(fit_dataloader=dict(dataset=dict(dataset=cifar_train)))
+test_evaluator = dict(fit_set='cifar100 train holdout 5000 (seed 0), test pipeline')

@@ -19,6 +19,7 @@ model = dict(backbones=[
 
 train_dataloader = dict(batch_size=64)
 val_dataloader = dict(batch_size=64)
+fit_dataloader = dict(batch_size=64)
 test_cfg = dict(fit_dataloader=dict(batch_size=64))
 
 base_lr = 5e-4

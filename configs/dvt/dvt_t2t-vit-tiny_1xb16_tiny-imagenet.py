@@ -47,26 +47,38 @@ test_pipeline = [
     dict(type='Resize', scale=img_size),
     dict(type='PackInputs'),
 ]
-train_dataloader = dict(dataset=dict(pipeline=train_pipeline))
+# a quarter of the training images is held out (test pipeline) to fit the exit thresholds
+tiny_train = dict(type={{_base_.dataset_type}}, data_root={{_base_.data_root}}, data_prefix='train')
+train_dataloader = dict(
+    dataset=dict(
+        _delete_=True,
+        type='dynamicnet.HoldoutSplit',
+        dataset=dict(tiny_train, pipeline=train_pipeline),
+        num_holdout=0.25,
+        split='train',
+        seed=0))
 val_dataloader = dict(dataset=dict(pipeline=test_pipeline))
 test_dataloader = val_dataloader
-val_evaluator = dict(type='Accuracy', topk=(1, ))
-
-# thresholds fitted on the training images with the test pipeline (tiny data has no spare split)
-test_cfg = dict(
-    type='dynamicnet.EarlyExitTestLoop',
-    fit_dataloader=dict(
-        batch_size=16,
-        num_workers=0,
-        dataset=dict(
-            type={{_base_.dataset_type}},
-            data_root={{_base_.data_root}},
-            data_prefix='train',
-            pipeline=test_pipeline),
-        sampler=dict(type='DefaultSampler', shuffle=False)))
+fit_dataloader = dict(
+    batch_size=16,
+    num_workers=0,
+    dataset=dict(
+        type='dynamicnet.HoldoutSplit',
+        dataset=dict(tiny_train, pipeline=test_pipeline),
+        num_holdout=0.25,
+        split='holdout',
+        seed=0),
+    sampler=dict(type='DefaultSampler', shuffle=False))
+val_evaluator = [
+    dict(type='Accuracy', topk=(1, )),
+    dict(type='dynamicnet.EarlyExitMetric', budget=False),
+]
 test_evaluator = dict(
     _delete_=True,
-    type='dynamicnet.EarlyExitMetric', p_range=(1, 60), fit_set='tiny train, test pipeline')
+    type='dynamicnet.EarlyExitMetric',
+    p_range=(1, 60),
+    fit_set='tiny train holdout 25%, test pipeline')
+test_cfg = dict(type='dynamicnet.EarlyExitTestLoop', fit_dataloader=fit_dataloader)
 
 optim_wrapper = dict(
     optimizer=dict(type='AdamW', lr=1e-3, weight_decay=0.03),

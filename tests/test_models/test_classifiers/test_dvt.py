@@ -309,7 +309,7 @@ def _independent_exit_macs(split, depth, dims, heads, mlp_ratio, num_classes=100
 
 @pytest.mark.parametrize('arch,dims,depth,heads,ratio,anchors', [
     ('t2t-vit-12', 256, 12, 4, 2, (0.47e9, 1.45e9, 3.46e9)),
-    pytest.param('t2t-vit-14', 384, 14, 6, 3, (1.20e9, 3.82e9, 9.26e9), marks=pytest.mark.slow),
+    ('t2t-vit-14', 384, 14, 6, 3, (1.20e9, 3.82e9, 9.26e9)),
 ])
 def test_exit_macs_match_independent_count_and_spec_anchors(arch, dims, depth, heads, ratio,
                                                             anchors):
@@ -381,12 +381,14 @@ def test_tiny_imagenet_training_loss_falls_and_budget_curve(tiny_data_root, tmp_
     import dynamicnet  # noqa: F401
     root = tiny_data_root('imagenet')
     cfg = Config.fromfile(osp.join(CONFIGS, 'dvt_t2t-vit-tiny_1xb16_tiny-imagenet.py'))
-    for key in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
+    for key in ('val_dataloader', 'test_dataloader'):
         cfg[key].dataset.data_root = root
-    cfg.test_cfg.fit_dataloader.dataset.data_root = root
+    for loader in (cfg.train_dataloader, cfg.fit_dataloader, cfg.test_cfg.fit_dataloader):
+        loader.dataset.dataset.data_root = root  # inside dynamicnet.HoldoutSplit
     cfg.work_dir = str(tmp_path)
     cfg.train_cfg = dict(by_epoch=True, max_epochs=3, val_interval=100)
     cfg.param_scheduler = []
+    cfg.optim_wrapper.optimizer.lr = 3e-3  # a constant, larger rate: few iterations here
     cfg.default_hooks.logger = dict(type='LoggerHook', interval=1)
     cfg.default_hooks.checkpoint = dict(type='CheckpointHook', interval=100)
     cfg.visualizer = dict(type='UniversalVisualizer', vis_backends=[])
@@ -394,7 +396,7 @@ def test_tiny_imagenet_training_loss_falls_and_budget_curve(tiny_data_root, tmp_
     runner.train()
     history = runner.message_hub.get_scalar('train/loss').data[0]
     first, last = sum(history[:4]) / 4, sum(history[-4:]) / 4
-    assert len(history) == 27 and last < 0.85 * first, (first, last)
+    assert len(history) == 3 * 7 and last < 0.85 * first, (first, last)
     metrics = runner.test()
     top1 = metrics['early_exit/budget/top1']
     macs = metrics['early_exit/budget/macs']
