@@ -26,6 +26,7 @@ def test_get_flops_counts_convolutions_and_linear(tiny_data_root, capsys):
     result = get_flops.main([CONFIG, '--num-samples', '2', '--cfg-options', *_roots(root)])
     # Independent count for ResNet_CIFAR-18 (stem 16, widths 16/32/64/128) on 32x32 inputs:
     # every 3x3 conv is H*W*Cout*Cin*9 MACs, shortcuts 1x1 with stride 2, plus the 128x6 head.
+
     def conv(hw, cin, cout, k=3):
         return hw * hw * cin * cout * k * k
     expected = conv(32, 3, 16)
