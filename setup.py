@@ -62,7 +62,7 @@ if __name__ == '__main__':
         install_requires=['mmengine==0.10.7', 'numpy>=2.0,<2.4'],
         extras_require={
             'mim': read_requirements('mminstall'),
-            'det3d': read_requirements('det3d'),
+            'det3d': read_requirements('optional'),
             'tests': read_requirements('tests'),
         },
         license='Apache License 2.0',

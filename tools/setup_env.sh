@@ -73,7 +73,7 @@ log "OpenMMLab packages and runtime requirements"
     -c <(grep -hv '^#' "$REQ/runtime.txt" "$REQ/build.txt" "$REQ/torch.txt")
 log "mmdet3d 1.4.0 (--no-deps) and its real import-time needs"
 "${PIP[@]}" --no-deps mmdet3d==1.4.0 nuscenes-devkit==1.2.0 lyft_dataset_sdk==0.0.8
-"${PIP[@]}" -r "$REQ/det3d.txt" -c <(grep -hv '^#' "$REQ/runtime.txt" "$REQ/build.txt" "$REQ/torch.txt")
+"${PIP[@]}" -r "$REQ/optional.txt" -c <(grep -hv '^#' "$REQ/runtime.txt" "$REQ/build.txt" "$REQ/torch.txt")
 log "dynamicnet (editable)"
 "${PIP[@]}" --no-deps --no-build-isolation -e "$ROOT"
 
