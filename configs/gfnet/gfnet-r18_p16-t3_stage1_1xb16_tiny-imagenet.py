@@ -65,3 +65,5 @@ param_scheduler = dict(type='CosineAnnealingLR', by_epoch=True, T_max=20)
 train_cfg = dict(by_epoch=True, max_epochs=20, val_interval=10)
 default_hooks = dict(logger=dict(interval=5), checkpoint=dict(interval=10))
 randomness = dict(seed=0)
+# per-exit cumulative MACs in every checkpoint's meta
+custom_hooks = [dict(type='dynamicnet.ExitCostsHook')]

@@ -68,6 +68,8 @@ val_cfg = dict()
 optim_wrapper = dict(
     optimizer=dict(type='SGD', lr=0.01, momentum=0.9, nesterov=True, weight_decay=1e-4),
     paramwise_cfg=dict(custom_keys={'classifier': dict(lr_mult=10.0)}))
-param_scheduler = dict(type='CosineAnnealingLR', by_epoch=True, T_max=60, convert_to_iter_based=False)
+param_scheduler = dict(type='CosineAnnealingLR', by_epoch=True, T_max=60)
 train_cfg = dict(by_epoch=True, max_epochs=60, val_interval=1)
 auto_scale_lr = dict(base_batch_size=256)
+# per-exit cumulative MACs in every checkpoint's meta
+custom_hooks = [dict(type='dynamicnet.ExitCostsHook')]

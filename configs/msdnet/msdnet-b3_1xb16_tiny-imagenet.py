@@ -78,3 +78,5 @@ train_cfg = dict(by_epoch=True, max_epochs=30, val_interval=10)
 val_cfg = dict()
 default_hooks = dict(logger=dict(interval=5), checkpoint=dict(interval=10))
 randomness = dict(seed=0)
+# per-exit cumulative MACs in every checkpoint's meta
+custom_hooks = [dict(type='dynamicnet.ExitCostsHook')]

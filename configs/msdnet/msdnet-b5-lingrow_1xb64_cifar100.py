@@ -83,3 +83,5 @@ param_scheduler = dict(type='MultiStepLR', by_epoch=True, milestones=[150, 225],
 train_cfg = dict(by_epoch=True, max_epochs=300, val_interval=10)
 val_cfg = dict()
 auto_scale_lr = dict(base_batch_size=64)
+# per-exit cumulative MACs in every checkpoint's meta
+custom_hooks = [dict(type='dynamicnet.ExitCostsHook')]

@@ -80,3 +80,5 @@ test_cfg = dict(type='dynamicnet.EarlyExitTestLoop', fit_dataloader=fit_dataload
 
 param_scheduler = dict(type='MultiStepLR', by_epoch=True, milestones=[30, 60], gamma=0.1)
 train_cfg = dict(by_epoch=True, max_epochs=90, val_interval=1)
+# per-exit cumulative MACs in every checkpoint's meta
+custom_hooks = [dict(type='dynamicnet.ExitCostsHook')]

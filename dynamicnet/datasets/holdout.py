@@ -46,8 +46,8 @@ class HoldoutSplit:
             raise ValueError(f'num_holdout={num_holdout} must leave both splits non-empty '
                              f'(dataset of {total})')
         order = np.random.RandomState(seed).permutation(total)
-        self.indices = order[total - num_holdout:] if split == 'holdout' else order[:total -
-                                                                                      num_holdout]
+        cut = total - num_holdout
+        self.indices = order[cut:] if split == 'holdout' else order[:cut]
         self.split = split
 
     @property

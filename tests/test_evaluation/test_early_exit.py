@@ -18,7 +18,7 @@ def official_find_threshold(max_preds, p):
     filtered = torch.zeros(n_sample)
     T = torch.Tensor(n_stage).fill_(1e8)
     for k in range(n_stage - 1):
-        acc, count = 0.0, 0
+        count = 0
         out_n = math.floor(n_sample * p[k])
         for i in range(n_sample):
             ori_idx = sorted_idx[k][i]
@@ -65,8 +65,8 @@ def _random_exits(num_exits, num, num_classes=5, seed=0, rounding=None):
     return conf, pred, labels
 
 
-@pytest.mark.parametrize('num_exits,num,rounding,seed', [(3, 200, None, 0), (5, 137, None, 1),
-                                                          (4, 300, 20, 2), (2, 50, 10, 3)])
+@pytest.mark.parametrize('num_exits,num,rounding,seed',
+                         [(3, 200, None, 0), (5, 137, None, 1), (4, 300, 20, 2), (2, 50, 10, 3)])
 def test_finder_and_evaluation_match_the_official_loops(num_exits, num, rounding, seed):
     fit_conf, _, _ = _random_exits(num_exits, num, seed=seed, rounding=rounding)
     conf, pred, labels = _random_exits(num_exits, num + 17, seed=seed + 100, rounding=rounding)

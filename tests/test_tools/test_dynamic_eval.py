@@ -49,20 +49,33 @@ def _epoch_losses(runner, key='train/loss'):
     return [float(values[i:i + per_epoch].mean()) for i in range(0, len(values), per_epoch)]
 
 
-def test_msdnet_trains_and_dynamic_eval_writes_the_curve(tmp_path, tiny_data_root, capsys):
+@pytest.fixture(scope='module')
+def msdnet_run(tmp_path_factory, tiny_data_root):
+    """A 5-epoch MSDNet run on the tiny data: (runner, config file, checkpoint, work dir)."""
     root = tiny_data_root('imagenet')
+    tmp_path = tmp_path_factory.mktemp('msdnet_run')
     torch.manual_seed(0)
-    cfg = _configure(MSDNET, root, tmp_path / 'msdnet', epochs=6)
+    cfg = _configure(MSDNET, root, tmp_path / 'msdnet', epochs=5)
     runner = Runner.from_cfg(cfg)
     runner.train()
-    losses = _epoch_losses(runner)
-    assert losses[-1] < 0.8 * losses[0]
-    ckpt = osp.join(cfg.work_dir, 'epoch_6.pth')
-
     config_file = tmp_path / 'msdnet_tiny.py'
     cfg.dump(str(config_file))
+    return runner, str(config_file), osp.join(cfg.work_dir, 'epoch_5.pth'), tmp_path
+
+
+def test_msdnet_tiny_training_loss_falls_and_checkpoint_has_costs(msdnet_run):
+    runner, _, ckpt, _ = msdnet_run
+    losses = _epoch_losses(runner)
+    assert len(losses) == 5 and losses[-1] < 0.8 * losses[0]
+    meta = torch.load(ckpt, map_location='cpu')['meta']['exit_costs']  # ExitCostsHook
+    assert meta['input_shape'] == [3, 32, 32]
+    assert meta['macs'] == runner.model.exit_costs((3, 32, 32))
+
+
+def test_dynamic_eval_writes_csv_png_and_table(msdnet_run, capsys):
+    _, config_file, ckpt, tmp_path = msdnet_run
     out_dir = tmp_path / 'eval'
-    res = _tool('dynamic_eval').main([str(config_file), ckpt, '--out-dir', str(out_dir),
+    res = _tool('dynamic_eval').main([config_file, ckpt, '--out-dir', str(out_dir),
                                       '--work-dir', str(tmp_path / 'eval_work')])
     printed = capsys.readouterr().out
     assert 'budgeted batch classification' in printed and 'anytime prediction' in printed
@@ -78,8 +91,11 @@ def test_msdnet_trains_and_dynamic_eval_writes_the_curve(tmp_path, tiny_data_roo
     # the anytime accuracy of the last exit beats chance (6 classes) after a few epochs
     assert res[f'exit{len(costs)}/top1'] > 100 / 6 + 10
 
+
+def test_benchmark_sends_the_requested_fraction_out_early(msdnet_run):
+    _, config_file, ckpt, _ = msdnet_run
     rows = _tool('benchmark_early_exit').main(
-        [str(config_file), ckpt, '--fraction', '0.5', '--batch-size', '32', '--repeat', '2'])
+        [config_file, ckpt, '--fraction', '0.5', '--batch-size', '32', '--repeat', '1'])
     assert rows[0]['exited'] == 16
     assert rows[0]['macs_ratio'] < 0.8
 

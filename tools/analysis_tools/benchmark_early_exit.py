@@ -14,7 +14,8 @@ runs to the last exit. In the same run it times
 * ``early``: the same call with the fitted thresholds (the exited samples are removed from the
   batch before stage 2: cost ``f F_1 + (1 - f) F_K``),
 
-(medians of ``--repeat`` alternating runs after a warm-up) and prints the wall-time ratio next to the MACs
+(medians of ``--repeat`` alternating runs after a warm-up) and prints the wall-time ratio next
+to the MACs
 ratio, and how much of the MACs saving became time saving (target >= 80%). Inputs are random
 normal tensors of ``--input-shape`` (default: ``test_cfg.cost_input_shape`` of the model); exits
 are decided by the model's real confidences on them. Random weights (no checkpoint) are fine for

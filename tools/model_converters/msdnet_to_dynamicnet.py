@@ -5,17 +5,17 @@ The official layout (``../shared/specs/official-checkpoints/msdnet_cifar100.tsv`
 their position in ``nn.Sequential``s; dynamicnet's :class:`~dynamicnet.models.backbones.MSDNet` +
 :class:`~dynamicnet.models.classifiers.EarlyExitClassifier` use mmcv ``ConvModule`` names:
 
-==================================================  ==================================================
-official                                            dynamicnet
-==================================================  ==================================================
-``blocks.i.j.layers.s.net.{0,1}`` (first layer)     ``backbone.blocks.i.j.scales.s.{conv,bn}``
-``blocks.0.0.layers.0.{0,1}`` (ImageNet 7x7 stem)    ``backbone.blocks.0.0.scales.0.{conv,bn}``
-``blocks.i.j.layers.s.conv_{down,normal}.net.k``    ``backbone.blocks.i.j.scales.s.{down,normal}.*``
-    k = 0/1 (1x1 bottleneck conv/BN), 3/4 (3x3)       ``bottleneck.{conv,bn}``, ``conv.{conv,bn}``
-``blocks.i.j.m.s.net.{0,1}`` (transition)           ``backbone.blocks.i.j.scales.s.{conv,bn}``
-``classifier.i.m.{0,1}.net.{0,1}``                  ``exits.i.convs.{0,1}.{conv,bn}``
-``classifier.i.linear.*``                           ``exits.i.fc.*``
-==================================================  ==================================================
+=================================================  ================================================
+official                                           dynamicnet
+=================================================  ================================================
+``blocks.i.j.layers.s.net.{0,1}`` (first layer)    ``backbone.blocks.i.j.scales.s.{conv,bn}``
+``blocks.0.0.layers.0.{0,1}`` (ImageNet stem)      ``backbone.blocks.0.0.scales.0.{conv,bn}``
+``blocks.i.j.layers.s.conv_{down,normal}.net.k``   ``backbone.blocks.i.j.scales.s.{down,normal}.*``
+k = 0/1 (1x1 bottleneck), 3/4 (3x3 conv/BN)        ``bottleneck.{conv,bn}``, ``conv.{conv,bn}``
+``blocks.i.j.m.s.net.{0,1}`` (transition)          ``backbone.blocks.i.j.scales.s.{conv,bn}``
+``classifier.i.m.{0,1}.net.{0,1}``                 ``exits.i.convs.{0,1}.{conv,bn}``
+``classifier.i.linear.*``                          ``exits.i.fc.*``
+=================================================  ================================================
 
 Without bottlenecks a branch is ``net.{0,1}`` = the 3x3 conv/BN. A ``module.`` prefix
 (``nn.DataParallel``) is stripped; the official ``{'state_dict': ...}`` wrapper is unwrapped.

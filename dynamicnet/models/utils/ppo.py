@@ -44,13 +44,13 @@ from torch.distributions import Categorical, Distribution, MultivariateNormal
 from dynamicnet.registry import MODELS
 
 __all__ = [
-    'CountedGRU', 'RolloutMemory', 'discounted_returns', 'normalize_returns', 'ppo_loss', 'GaussianActionHead',
-    'CategoricalActionHead', 'ActorCritic', 'PPOPolicy'
+    'CountedGRU', 'RolloutMemory', 'discounted_returns', 'normalize_returns', 'ppo_loss',
+    'GaussianActionHead', 'CategoricalActionHead', 'ActorCritic', 'PPOPolicy'
 ]
 
 
 class CountedGRU(nn.GRU):
-    """:class:`torch.nn.GRU` that reports its MACs to :func:`dynamicnet.utils.complexity.count_macs`.
+    """:class:`torch.nn.GRU` reporting its MACs to :func:`dynamicnet.utils.complexity.count_macs`.
 
     Per time step and sample a GRU layer costs ``3 (in H + H H)`` MACs (three gates, input and
     hidden projections); the element-wise gate arithmetic counts 0 under the ``'macs'`` rules.
