@@ -391,3 +391,25 @@ def test_unknown_keys_are_rejected():
     converter = _load_converter()
     with pytest.raises(KeyError):
         converter.convert_msdnet({'blocks.0.0.something.weight': torch.zeros(1)})
+
+
+def test_prune_min_variant_converts_and_matches():
+    converter = _load_converter()
+    args = SimpleNamespace(data='cifar10', nBlocks=3, nChannels=8, base=2, stepmode='even',
+                           step=2, growthRate=4, grFactor=[1, 2, 4], bnFactor=[1, 2, 4],
+                           bottleneck=True, reduction=0.5, prune='min', nScales=3)
+    official = OfficialMSDNet(args).eval()
+    layout = {k: (tuple(v.shape), str(v.dtype).replace('torch.', ''))
+              for k, v in official.state_dict().items()}
+    assert any('.m.' in k for k in layout)  # 'min' inserts transitions at L/3 and 2L/3
+    state = random_state_dict(layout, seed=5)
+    official.load_state_dict(state)
+    model = MODELS.build(dynamicnet_cfg(args, 10, 'cifar', 128)).eval()
+    result = model.load_state_dict(converter.convert_msdnet(state), strict=False)
+    assert result.missing_keys == [] and result.unexpected_keys == []
+    x = torch.randn(2, 3, 32, 32)
+    with torch.no_grad():
+        ref = official(x)
+        out = model(x, mode='tensor')
+    for k in range(3):
+        torch.testing.assert_close(out[k], ref[k], rtol=1e-4, atol=1e-4)
