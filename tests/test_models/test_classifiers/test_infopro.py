@@ -124,6 +124,33 @@ def test_imagenet_presets_cut_inside_layer2(name, backbone, channels):
     assert x.shape == (1, 512, 28, 28)
 
 
+@pytest.mark.parametrize('backbone', [
+    dict(type='dynamicnet.CIFARResNet', depth=20, out_indices=(0, 1, 2)),
+    dict(type='mmpretrain.ResNet_CIFAR', depth=18, out_indices=(1, 3)),
+    dict(type='mmpretrain.ResNetV1d', depth=50, out_indices=(0, 2, 3)),
+    dict(type='mmpretrain.ResNeXt', depth=50, out_indices=(3, )),
+    dict(type='mmseg.ResNetV1c', depth=18, out_indices=(0, 1, 2, 3), dilations=(1, 1, 2, 4),
+         strides=(1, 2, 1, 1), contract_dilation=True),
+], ids=lambda cfg: cfg['type'])
+def test_units_reproduce_the_backbone_forward(backbone):
+    """Running the units through the split machinery equals the backbone's own forward."""
+    if backbone['type'].startswith('mmseg'):
+        pytest.importorskip('mmseg')
+    cfg = _cfg(split=[[1, 0], [2, 0]], weights=(1, 1))
+    cfg['backbone'] = backbone
+    torch.manual_seed(0)
+    model = MODELS.build(cfg).eval()
+    x = torch.rand(2, 3, 64, 64)
+    with torch.no_grad():
+        expected = model.backbone(x)
+        h, outs = x, []
+        for units in model._local_modules():
+            h, outs = model._forward_module(units, h, outs)
+    assert len(outs) == len(expected)
+    for a, b in zip(outs, expected):
+        torch.testing.assert_close(a, b)
+
+
 def test_split_validation():
     units = resnet_units(MODELS.build(dict(type='dynamicnet.CIFARResNet', depth=20)))
     with pytest.raises(ValueError, match='names no block'):
