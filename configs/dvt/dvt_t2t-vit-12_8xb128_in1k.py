@@ -1,6 +1,7 @@
 # Copyright (c) dynamicnet contributors. All rights reserved.
 # DVT on T2T-ViT-12 (NeurIPS 2021), ImageNet-1k, 8 GPUs x 128 images: the official README command
-# `-b 128 --lr 2e-3 --weight-decay .03` with main.py's timm recipe (../../../shared/specs/dvt.md §6).
+# `-b 128 --lr 2e-3 --weight-decay .03` with main.py's timm recipe
+# (../../../shared/specs/dvt.md §6).
 # Three independent T2T-ViT-12 exits at 7x7, 10x10 and 14x14 tokens; exits 2 and 3 reuse the
 # previous exit's last-layer features and attention logits; loss = sum of the three exits' losses.
 _base_ = [

@@ -132,7 +132,8 @@ class Attention(nn.Module):
 
     def forward(self, x, relation=None):
         B, N, C = x.shape
-        qkv = self.qkv(x).reshape(B, N, 3, self.num_heads, C // self.num_heads).permute(2, 0, 3, 1, 4)
+        qkv = self.qkv(x).reshape(B, N, 3, self.num_heads, C // self.num_heads)
+        qkv = qkv.permute(2, 0, 3, 1, 4)
         q, k, v = qkv[0], qkv[1], qkv[2]
         attn = (q @ k.transpose(-2, -1)) * self.scale
         if relation is not None:
@@ -255,7 +256,8 @@ def official_state():
         if name.endswith('.w'):  # performer random features: rows of norm about sqrt(m)
             value = torch.randn(shape, generator=gen)
         elif len(shape) == 1 and ('norm' in name or 'feature_resuse_mlp.0' in name):
-            value = (1.0 if name.endswith('weight') else 0.0) + 0.1 * torch.randn(shape, generator=gen)
+            base = 1.0 if name.endswith('weight') else 0.0
+            value = base + 0.1 * torch.randn(shape, generator=gen)
         else:
             value = 0.05 * torch.randn(shape, generator=gen)
         state[name] = value

@@ -73,10 +73,9 @@ class ReuseState(NamedTuple):
 def resample_tokens(x: Tensor, src_hw: HW, dst_hw: HW) -> Tensor:
     """Resample a token grid the way DVT does (``dvt.md`` §4 step 3, pitfall 4).
 
-    Nearest-neighbour upsampling to twice the source grid, then adaptive average pooling to the
-    target grid. The official code hard-codes the intermediate size as 14 for a 100-token target
-    and 20 otherwise; for its grids (7 -> 10, 10 -> 14) that is exactly ``2 * g_n``, which is the
-    rule used here for any grid.
+    Nearest-neighbour upsampling to an intermediate square grid, then adaptive average pooling to
+    the target grid. The intermediate side is the official code's: 14 when the target has 100
+    tokens (7 -> 10), 20 otherwise (10 -> 14, and any other pair).
 
     Args:
         x: ``(N, C, g_h * g_w)``: positions last, any channels.
@@ -89,7 +88,8 @@ def resample_tokens(x: Tensor, src_hw: HW, dst_hw: HW) -> Tensor:
     num, channels, length = x.shape
     assert length == src_hw[0] * src_hw[1], f'{length} positions do not form a {src_hw} grid'
     x = x.reshape(num, channels, *src_hw)
-    x = F.interpolate(x, size=(2 * src_hw[0], 2 * src_hw[1]), mode='nearest')
+    side = 14 if dst_hw[0] * dst_hw[1] == 100 else 20
+    x = F.interpolate(x, size=(side, side), mode='nearest')
     x = F.adaptive_avg_pool2d(x, dst_hw)
     return x.flatten(2)
 
@@ -222,7 +222,11 @@ class RelationReuse(BaseModule):
             nn.Conv2d(mlp_ratio * channels, channels, 1))
 
     def forward(self, relations: Sequence[Tensor], src_hw: HW, dst_hw: HW) -> Tuple[Tensor, ...]:
-        """Args: relations L tensors ``(B, h, n+1, n+1)``. Returns L tensors ``(B, h, m+1, m+1)``."""
+        """Args: relations, L tensors ``(B, h, n+1, n+1)``.
+
+        Returns:
+            L tensors ``(B, h, m+1, m+1)``.
+        """
         assert len(relations) == self.num_layers, \
             f'relation reuse needs {self.num_layers} upstream layers, got {len(relations)}'
         rel = self.mlp(torch.cat(list(relations), dim=1))
@@ -327,7 +331,7 @@ class DVTTransformerLayer(BaseModule):
 class TokenPerformer(BaseModule):
     """Performer token layer of the T2T module (official T2T-ViT ``Token_performer``).
 
-    Linear-complexity attention with ``m = in_dims... * kernel_ratio`` positive random features;
+    Linear-complexity attention with ``m = embed_dims * kernel_ratio`` positive random features;
     the value path is the shortcut (``y = v + proj(attn)``), then ``y + MLP(LN(y))``.
 
     Args:

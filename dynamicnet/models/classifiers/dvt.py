@@ -15,7 +15,7 @@ condition users asked for in official issue #8) and the per-exit cumulative MACs
 the reuse modules because they run inside the downstream stage.
 """
 import copy
-from typing import List, Optional, Sequence, Tuple, Union
+from typing import Optional, Sequence, Tuple, Union
 
 from mmengine.model import ModuleList
 from torch import Tensor
@@ -85,8 +85,8 @@ class DVT(MultiExitClassifier):
                 ``upstream`` the previous exit's :class:`ReuseState` fields (or None).
 
         Returns:
-            ``(logits (B, C), (images, ReuseState or None))``; the state is kept only when the
-            next exit reuses it.
+            ``(logits (B, C), (images, ReuseState or None))``; the state is kept only as far as
+            the next exit reuses it (batch partitioning then moves less memory).
         """
         images, upstream = (state, None) if k == 0 else state
         if upstream is not None:
@@ -95,19 +95,9 @@ class DVT(MultiExitClassifier):
         backbone = self.backbones[k]
         feats, own = backbone(images, upstream=upstream, return_state=True)
         logits = self.heads[k](feats)
-        nxt = k + 1
-        keep = nxt < self.num_exits and self.backbones[nxt].uses_upstream
-        return logits, (images, own if keep else None)
-
-    def exit_macs_table(self, input_shape: Sequence[int]) -> List[dict]:
-        """Per-exit MACs for reports: own and cumulative, per sample.
-
-        Args:
-            input_shape: ``(C, H, W)``.
-
-        Returns:
-            One dict per exit with ``own`` and ``cumulative`` MACs.
-        """
-        cumulative = self.exit_costs(input_shape)
-        own = [c - p for c, p in zip(cumulative, [0.0] + cumulative[:-1])]
-        return [dict(own=o, cumulative=c) for o, c in zip(own, cumulative)]
+        nxt = self.backbones[k + 1] if k + 1 < self.num_exits else None
+        if nxt is None or not nxt.uses_upstream:
+            own = None
+        elif not nxt.relation_reuse:
+            own = own._replace(relations=[])
+        return logits, (images, own)
