@@ -22,6 +22,7 @@ from typing import Optional
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
+from mmengine.logging import print_log
 
 from dynamicnet.registry import MODELS
 from .isda_loss import runner_progress
@@ -157,6 +158,7 @@ class CAMLoss(nn.Module):
         self.detach_cam = detach_cam
         self.relu_cam = relu_cam
         self.skip_constant_maps = skip_constant_maps
+        self._logged = False
 
     def extra_repr(self) -> str:
         return ', '.join(f'{k}={getattr(self, k)!r}' for k in (
@@ -178,6 +180,10 @@ class CAMLoss(nn.Module):
 
         Shared with CAAM–CAM distillation, where ``cam`` is the teacher's.
         """
+        if not self._logged:
+            # Every run records the full option set: the paper's settings are unknown.
+            print_log(f'CAM-loss options: {self.extra_repr()}', logger='current')
+            self._logged = True
         caam = feature_map.sum(dim=1)
         if self.relu_cam:
             cam = cam.relu()
