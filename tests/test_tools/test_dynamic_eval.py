@@ -132,3 +132,21 @@ def test_gfnet_three_stages_train_and_evaluate(tmp_path, tiny_data_root):
     assert len(metrics['early_exit/budget/macs']) == 39
     costs = metrics['early_exit/exit_costs']
     assert len(costs) == 3 and costs[0] < costs[1] < costs[2]
+
+
+def test_val_loop_fits_on_its_own_set_without_touching_other_metrics(msdnet_run, tmp_path):
+    _, config_file, ckpt, _ = msdnet_run
+    cfg = Config.fromfile(config_file)
+    cfg.work_dir = str(tmp_path)
+    cfg.load_from = ckpt
+    cfg.val_cfg = dict(type='dynamicnet.EarlyExitValLoop', fit_dataloader=cfg.fit_dataloader)
+    cfg.val_evaluator = [
+        dict(type='Accuracy', topk=(1, )),
+        dict(type='dynamicnet.EarlyExitMetric', fit_set='holdout'),
+    ]
+    runner = Runner.from_cfg(cfg)
+    runner.load_or_resume()
+    metrics = runner.val_loop.run()
+    assert metrics['early_exit/fit_size'] == 36 and metrics['early_exit/fit_set'] == 'holdout'
+    # Accuracy saw the 48 validation images only: it equals the last exit's anytime accuracy
+    assert metrics['accuracy/top1'] == pytest.approx(metrics['early_exit/exit3/top1'])
