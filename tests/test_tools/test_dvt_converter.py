@@ -330,3 +330,64 @@ def test_cli_round_trip(official_state, tmp_path):
     assert len(ckpt['state_dict']) == len(official_state)
     assert torch.equal(ckpt['state_dict']['heads.2.layers.head.weight'],
                        official_state['normal_token.head.weight'])
+
+
+def test_deit_names_convert_and_load_strictly():
+    """DVT_Deit_small uses timm's ViT names; the same rules must cover them (small arch)."""
+    init_default_scope('mmpretrain')
+    arch = dict(embed_dims=48, num_layers=2, num_heads=3, feedforward_channels=96)
+    common = dict(type='dynamicnet.DVTVisionTransformer', arch=arch, img_size=64)
+    model = MODELS.build(
+        dict(
+            type='dynamicnet.DVT',
+            backbones=[
+                dict(common, patch_size=32),
+                dict(common, patch_size=16, feature_reuse=True, relation_reuse=True)
+            ],
+            head=dict(type='mmpretrain.VisionTransformerClsHead', num_classes=7)))
+    gen = torch.Generator().manual_seed(0)
+    official = {}
+    for exit_name, backbone in zip(('less_less_token', 'less_token'), model.backbones):
+        shapes = {
+            'cls_token': (1, 1, 48),
+            'pos_embed': tuple(backbone.pos_embed.shape),
+            'patch_embed.proj.weight': (48, 3) + backbone.patch_embed.projection.kernel_size,
+            'patch_embed.proj.bias': (48, ),
+            'norm.weight': (48, ),
+            'norm.bias': (48, ),
+            'head.weight': (7, 48),
+            'head.bias': (7, ),
+        }
+        extra = 48 if backbone.feature_reuse else 0
+        for i in range(2):
+            b = f'blocks.{i}.'
+            shapes.update({
+                b + 'norm1.weight': (48, ), b + 'norm1.bias': (48, ),
+                b + 'attn.qkv.weight': (144, 48), b + 'attn.qkv.bias': (144, ),
+                b + 'attn.proj.weight': (48, 48), b + 'attn.proj.bias': (48, ),
+                b + 'norm2.weight': (48 + extra, ), b + 'norm2.bias': (48 + extra, ),
+                b + 'mlp.fc1.weight': (96, 48 + extra), b + 'mlp.fc1.bias': (96, ),
+                b + 'mlp.fc2.weight': (48, 96), b + 'mlp.fc2.bias': (48, ),
+            })
+            if backbone.feature_reuse:
+                shapes.update({
+                    b + 'feature_resuse_mlp.0.weight': (48, ),
+                    b + 'feature_resuse_mlp.0.bias': (48, ),
+                    b + 'feature_resuse_mlp.1.fc1.weight': (128, 48),
+                    b + 'feature_resuse_mlp.1.fc1.bias': (128, ),
+                    b + 'feature_resuse_mlp.1.fc2.weight': (48, 128),
+                    b + 'feature_resuse_mlp.1.fc2.bias': (48, ),
+                })
+        if backbone.relation_reuse:
+            shapes.update({
+                'relation_reuse_conv.0.weight': (18, 6, 1, 1), 'relation_reuse_conv.0.bias': (18, ),
+                'relation_reuse_conv.2.weight': (6, 18, 1, 1), 'relation_reuse_conv.2.bias': (6, ),
+            })
+        for key, shape in shapes.items():
+            official[f'module.{exit_name}.{key}'] = torch.randn(shape, generator=gen)
+    converted = _load_converter().convert_dvt(official)
+    model.load_state_dict(converted, strict=True)
+    torch.testing.assert_close(model.backbones[1].pos_embed.detach(),
+                               official['module.less_token.pos_embed'])
+    torch.testing.assert_close(model.backbones[0].patch_embed.projection.weight.detach(),
+                               official['module.less_less_token.patch_embed.proj.weight'])

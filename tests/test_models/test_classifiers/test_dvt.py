@@ -255,8 +255,10 @@ def test_loss_is_sum_of_three_ce_and_reaches_everything():
 
 # ---- early exit ---------------------------------------------------------------------------------
 def test_thresholds_route_everything_to_first_or_last_exit():
+    from dynamicnet.evaluation.metrics.early_exit import evaluate_thresholds
     model = tiny_dvt()
     images = torch.randn(6, 3, 112, 112)
+    labels = torch.tensor([0, 1, 2, 3, 4, 0])
     probs = [p.softmax(1) for p in model.forward_exits(images)]
     scores, index = model.early_exit(images, [0.0, 0.0, -1e8])
     assert index.tolist() == [0] * 6
@@ -264,6 +266,14 @@ def test_thresholds_route_everything_to_first_or_last_exit():
     scores, index = model.early_exit(images, [1.1, 1.1, -1e8])
     assert index.tolist() == [2] * 6
     torch.testing.assert_close(scores, probs[2], rtol=1e-5, atol=1e-6)
+    # the matching accuracy and cost through the shared evaluator
+    costs = model.exit_costs((3, 112, 112))
+    conf = torch.stack([p.max(1).values for p in probs])
+    correct = torch.stack([p.argmax(1) == labels for p in probs])
+    for thresholds, k in (([0.0, 0.0, -1e8], 0), ([1.1, 1.1, -1e8], 2)):
+        acc, cost, counts = evaluate_thresholds(conf, correct, torch.tensor(thresholds), costs)
+        assert cost == pytest.approx(costs[k]) and counts[k] == 6
+        assert acc == pytest.approx(correct[k].double().mean().item() * 100)
 
 
 def test_batch_partitioning_keeps_each_sample_on_its_own_state():
