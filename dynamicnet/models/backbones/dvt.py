@@ -338,8 +338,9 @@ class TokenPerformer(BaseModule):
         dims: Input token dims (``3 k^2`` or ``token_dims * 9``).
         embed_dims: Output token dims (``token_dim``, 64).
         kernel_ratio: ``m / embed_dims`` (0.5 -> m = 32).
-        drop_rate: Dropout after the projection and after the MLP; the official layer defaults
-            both to 0.1 and the T2T module does not override them.
+        drop_rate: Dropout after the projection and after the MLP. 0.1 is T2T-ViT's
+            ``Token_performer`` default as recalled (not in ``dvt.md``: [unconfirmed]); the fixed
+            random features are ``orthogonal * sqrt(m)`` likewise.
     """
 
     def __init__(self,
