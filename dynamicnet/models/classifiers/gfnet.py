@@ -292,8 +292,7 @@ class GFNet(MultiExitClassifier):
         return frozen
 
     def _apply_stage(self) -> None:
-        self.requires_grad_(True)
-        self.policy.policy_old.requires_grad_(False)
+        # only switches gradients off, so backbone settings such as frozen_stages survive
         for module in self._frozen_modules():
             module.requires_grad_(False)
 
