@@ -94,6 +94,12 @@ def _first_tensor(x):
     return None
 
 
+#: Nesting depth of running :func:`count_macs` calls. A model may count its own costs while being
+#: counted (e.g. ``exit_costs()`` inside ``predict``); each call's hooks only count passes at
+#: its own depth, so the outer count does not include the inner one.
+_COUNT_DEPTH = [0]
+
+
 @torch.no_grad()
 def count_macs(model: nn.Module,
                inputs: Tuple,
@@ -139,18 +145,23 @@ def count_macs(model: nn.Module,
             continue
 
         def hook(module, inp, out, name=name, fn=fn):
+            if _COUNT_DEPTH[0] != depth:
+                return
             out_tensor = _first_tensor(out)
             if out_tensor is None:
                 return
             counts[name] = counts.get(name, 0) + fn(module, inp, out_tensor)
 
         handles.append(module.register_forward_hook(hook))
+    _COUNT_DEPTH[0] += 1
+    depth = _COUNT_DEPTH[0]
     try:
         if forward is None:
             model(*inputs)
         else:
             forward(*inputs)
     finally:
+        _COUNT_DEPTH[0] -= 1
         for handle in handles:
             handle.remove()
     total = sum(counts.values())
