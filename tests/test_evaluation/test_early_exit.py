@@ -1,8 +1,8 @@
 # Copyright (c) dynamicnet contributors. All rights reserved.
 """Budgeted-batch threshold finder and EarlyExitMetric (dynamic-inference.md §4, §8)."""
 import math
-import pickle
 
+import numpy as np
 import pytest
 import torch
 
@@ -147,7 +147,7 @@ def test_metric_anytime_budget_fitting_pass_and_order_invariance(tmp_path):
     fit_samples = _data_samples(fit_conf, fit_pred, fit_labels, costs)
     test_samples = _data_samples(conf, pred, labels, costs)
 
-    metric = EarlyExitMetric(save_fit_file=str(tmp_path / 'fit.pkl'), fit_set='toy-fit')
+    metric = EarlyExitMetric(save_fit_file=str(tmp_path / 'fit.npz'), fit_set='toy-fit')
     metric.start_fitting()
     metric.process(None, fit_samples)
     metric.finish_fitting(len(fit_samples))
@@ -163,11 +163,10 @@ def test_metric_anytime_budget_fitting_pass_and_order_invariance(tmp_path):
     assert res['early_exit/budget/top1'] == pytest.approx(ref['top1'])
     assert res['early_exit/budget/macs'] == pytest.approx(ref['macs'])
 
-    with open(tmp_path / 'fit.pkl', 'rb') as f:
-        stored = pickle.load(f)
-    assert stored['conf'].shape == (3, 120)
+    with np.load(tmp_path / 'fit.npz') as stored:
+        assert stored['conf'].shape == (3, 120) and stored['label'].shape == (120, )
     # a second metric fits from the stored file; test samples in another order
-    again = EarlyExitMetric(fit_file=str(tmp_path / 'fit.pkl'))
+    again = EarlyExitMetric(fit_file=str(tmp_path / 'fit.npz'))
     perm = torch.randperm(80, generator=torch.Generator().manual_seed(0))
     again.process(None, [test_samples[i] for i in perm])
     res2 = again.evaluate(80)

@@ -30,7 +30,6 @@ every data sample (:class:`dynamicnet.models.classifiers.MultiExitClassifier` do
 from the model, never from a hand-written list.
 """
 import math
-import pickle
 from typing import Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
@@ -142,9 +141,9 @@ class EarlyExitMetric(BaseMetric):
         p_range: ``range(*p_range)`` of ``p`` with ``q = p / q_denominator``. Default ``(1, 40)``
             (MSDNet, GFNet); DVT uses ``(1, 60)``.
         q_denominator: 20 in every official code base.
-        fit_file: A pickle written through ``save_fit_file`` to fit the thresholds on (used when
+        fit_file: An ``.npz`` written through ``save_fit_file`` to fit the thresholds on (used when
             no fitting pass ran in this evaluation).
-        save_fit_file: Where to save the fitting-set confidences and predictions after a
+        save_fit_file: Where to save (``.npz``) the fitting-set confidences and predictions after a
             fitting pass.
         fit_set: Free-text description of the fitting set, recorded in the results (e.g.
             ``'train[-5000:], test pipeline'``).
@@ -206,7 +205,7 @@ class EarlyExitMetric(BaseMetric):
             self.fit_results = results
             if self.save_fit_file:
                 with open(self.save_fit_file, 'wb') as f:
-                    pickle.dump(self._pack(results), f)
+                    np.savez(f, **self._pack(results))
 
     @staticmethod
     def _pack(results: List[dict]) -> Dict[str, np.ndarray]:
@@ -221,8 +220,8 @@ class EarlyExitMetric(BaseMetric):
             fit = self._pack(self.fit_results)
             name = self.fit_set
         elif self.fit_file is not None:
-            with open(self.fit_file, 'rb') as f:
-                fit = pickle.load(f)
+            with np.load(self.fit_file, allow_pickle=False) as stored:
+                fit = dict(stored)
             name = f'{self.fit_set} (from {self.fit_file})'
         else:
             fit, name = test, 'test'
