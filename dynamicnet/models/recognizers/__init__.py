@@ -1,1 +1,4 @@
 # Copyright (c) dynamicnet contributors. All rights reserved.
+from .adafocus import AdaFocus, AdaFocusGRUHead  # noqa: F401
+
+__all__ = ['AdaFocus', 'AdaFocusGRUHead']
