@@ -38,8 +38,9 @@ custom_hooks = [
     dict(
         type='EMAHook',
         ema_type='dynamicnet.CondenseNetV2EMA',
-        momentum=0.05,
+        momentum=0.25,
         update_buffers=True,
         priority='ABOVE_NORMAL'),
 ]
+log_processor = dict(by_epoch=False)
 randomness = dict(seed=0, deterministic=False)

@@ -43,7 +43,7 @@ def build(arch: str, seed: int) -> nn.Module:
                 num_classes=1000,
                 in_channels=CondenseNetV2(arch=arch).out_channels[-1],
                 mid_channels=[HEAD_WIDTH[arch]])))
-    model.init_weights()
+    model.backbone.init_weights()  # official init; the head keeps its default init
     gen = torch.Generator().manual_seed(seed)
     with torch.no_grad():
         for m in model.modules():
@@ -94,7 +94,8 @@ def main() -> None:
               f'{count_params(model) / 1e6:.3f}M')
 
     header = f'{"batch":>5} {"training ms":>12} {"converted ms":>13} {"speed-up":>9} ' \
-             f'{"max |diff|":>11} {"max |out|":>10}'
+             f'{"logits max|diff|":>17} {"max|logit|":>10} {"features max|diff|":>19} ' \
+             f'{"max|feature|":>12}'
     print(header)
     with torch.inference_mode():
         for batch in args.batch_sizes:
@@ -112,8 +113,11 @@ def main() -> None:
             t_conv = statistics.median(samples['converted'])
             diff = (outs['training-time'] - outs['converted']).abs().max().item()
             scale = outs['training-time'].abs().max().item()
+            feats = {n: m.backbone(x)[-1] for n, m in models.items()}
+            feat_diff = (feats['training-time'] - feats['converted']).abs().max().item()
+            feat_scale = feats['training-time'].abs().max().item()
             print(f'{batch:>5} {t_train:>12.2f} {t_conv:>13.2f} {t_train / t_conv:>8.2f}x '
-                  f'{diff:>11.2e} {scale:>10.3g}')
+                  f'{diff:>17.2e} {scale:>10.3g} {feat_diff:>19.2e} {feat_scale:>12.3g}')
 
 
 def _executed_macs(model: nn.Module, x: torch.Tensor) -> int:

@@ -25,7 +25,7 @@ import argparse
 import copy
 import os
 import os.path as osp
-from typing import Dict, List, Optional
+from typing import Dict, List, Optional, Tuple
 
 import torch
 import torch.nn as nn
@@ -64,7 +64,8 @@ def check_condensed(backbones: Dict[str, CondenseNetV2]) -> None:
 
 
 @torch.no_grad()
-def convert_model(model: nn.Module, verify_input: Optional[torch.Tensor] = None) -> float:
+def convert_model(model: nn.Module,
+                  verify_input: Optional[torch.Tensor] = None) -> Tuple[float, float]:
     """Convert every training-time CondenseNetV2 of ``model`` in place.
 
     Args:
@@ -73,14 +74,15 @@ def convert_model(model: nn.Module, verify_input: Optional[torch.Tensor] = None)
             conversion are compared in eval mode.
 
     Returns:
-        The largest absolute output difference seen (0.0 without ``verify_input``).
+        The largest absolute output difference seen and the largest absolute output value of
+        the original backbone (both 0.0 without ``verify_input``).
     """
     backbones = training_backbones(model)
     if not backbones:
         raise ValueError('the model has no training-time CondenseNetV2 (already converted, or '
                          'another architecture?)')
     check_condensed(backbones)
-    max_diff = 0.0
+    max_diff = max_out = 0.0
     for backbone in backbones.values():
         reference = copy.deepcopy(backbone).eval() if verify_input is not None else None
         backbone.switch_to_deploy()
@@ -89,8 +91,9 @@ def convert_model(model: nn.Module, verify_input: Optional[torch.Tensor] = None)
             backbone.eval()
             for a, b in zip(reference(verify_input), backbone(verify_input)):
                 max_diff = max(max_diff, (a - b).abs().max().item())
+                max_out = max(max_out, a.abs().max().item())
             backbone.train(was_training)
-    return max_diff
+    return max_diff, max_out
 
 
 def convert(config: str,
@@ -98,11 +101,11 @@ def convert(config: str,
             out: str,
             source_weights: bool = False,
             cfg_options: Optional[dict] = None,
-            verify: bool = True) -> float:
+            verify: bool = True) -> Tuple[float, float]:
     """Convert ``checkpoint`` (trained with ``config``) and save it to ``out``.
 
     Returns:
-        The verification difference (see :func:`convert_model`).
+        The verification difference and output scale (see :func:`convert_model`).
     """
     cfg = Config.fromfile(config)
     if cfg_options:
@@ -147,12 +150,13 @@ def main() -> None:
     parser.add_argument('--cfg-options', nargs='+', action=DictAction)
     args = parser.parse_args()
     try:
-        diff = convert(args.config, args.checkpoint, args.out, args.source_weights,
-                       args.cfg_options, not args.no_verify)
+        diff, scale = convert(args.config, args.checkpoint, args.out, args.source_weights,
+                              args.cfg_options, not args.no_verify)
     except ValueError as err:
         raise SystemExit(f'error: {err}')
     if not args.no_verify:
-        print(f'max |backbone output difference| after conversion: {diff:.3g}')
+        print(f'max |backbone output difference| after conversion: {diff:.3g} (max |output| '
+              f'{scale:.3g}, relative {diff / max(scale, 1e-12):.2g})')
     print(f'saved {args.out}; load it with model.backbone.deploy=True')
 
 
