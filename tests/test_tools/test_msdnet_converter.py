@@ -20,7 +20,11 @@ from mmengine.registry import init_default_scope
 from dynamicnet.registry import MODELS
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
-TSV = osp.join(osp.dirname(ROOT), 'shared', 'specs', 'official-checkpoints', 'msdnet_cifar100.tsv')
+_TABLE = osp.join('shared', 'specs', 'official-checkpoints', 'msdnet_cifar100.tsv')
+# the spec folder sits next to the checkout (../shared) or inside it (shared/)
+TSV = next((p for p in (osp.join(osp.dirname(ROOT), _TABLE), osp.join(ROOT, _TABLE))
+            if osp.isfile(p)), None)
+needs_table = pytest.mark.skipif(TSV is None, reason=f'{_TABLE} not found next to the checkout')
 
 
 def _load_converter():
@@ -334,6 +338,7 @@ def _scope(default_scope):
     init_default_scope('mmpretrain')
 
 
+@needs_table
 def test_official_transcription_has_the_recorded_layout():
     layout = read_tsv()
     official = OfficialMSDNet(SimpleNamespace(**CIFAR100_ARGS))
@@ -342,6 +347,7 @@ def test_official_transcription_has_the_recorded_layout():
     assert mine == layout
 
 
+@needs_table
 def test_converted_random_official_weights_load_strictly_and_match_outputs():
     converter = _load_converter()
     layout = read_tsv()
