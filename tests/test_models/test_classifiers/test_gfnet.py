@@ -198,3 +198,15 @@ def test_stage1_and_stage2_train_steps_reduce_their_losses():
     logs = [stage2.train_step(data, wrapper) for _ in range(3)]
     assert all(torch.isfinite(log['loss']) for log in logs)
     assert any(not torch.equal(a, b) for a, b in zip(before, stage2.policy.policy.parameters()))
+
+
+def test_resnet50_p96_step_cost_anchor():
+    """gfnet.md §6: a ResNet-50 step at 96x96 costs about 4.1 G (96/224)^2 = 0.75 GMACs."""
+    r50 = dict(backbone=dict(type='mmpretrain.ResNet', depth=50, out_indices=(3, )),
+               map_channels=2048)
+    torch.manual_seed(0)
+    model = GFNet(global_encoder=r50, local_encoder=r50, num_classes=1000, patch_size=96,
+                  num_steps=2).eval()
+    costs = model.exit_costs((3, 224, 224))
+    assert costs[0] == pytest.approx(4.1e9 * (96 / 224)**2, rel=0.04)
+    assert [round(c / 1e6, 1) for c in costs] == [763.2, 1572.6]
