@@ -1,0 +1,41 @@
+# Copyright (c) dynamicnet contributors. All rights reserved.
+"""tools/analysis_tools/benchmark_isda.py on small problems: it checks equality with the official
+per-sample formulation and reports time, memory and FLOP-bound lines for both."""
+import argparse
+import importlib.util
+import os.path as osp
+import re
+
+import pytest
+import torch
+
+ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+
+
+@pytest.fixture(scope='module')
+def bench():
+    spec = importlib.util.spec_from_file_location(
+        'benchmark_isda', osp.join(ROOT, 'tools', 'analysis_tools', 'benchmark_isda.py'))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.mark.parametrize('covariance', ['full', 'diagonal'])
+def test_small_settings(bench, covariance, monkeypatch):
+    monkeypatch.setitem(bench.SETTINGS, 'small', (covariance, 6, 24, 32))
+    args = argparse.Namespace(seed=0, lambda0=0.5, repeat=1)
+    lines = bench.bench_setting('small', args, torch.device('cpu'))
+    assert 'equal outputs: yes' in lines[0]
+    speed = float(re.search(r'speed-up\s+([\d.]+)x', lines[1]).group(1))
+    memory = float(re.search(r'ratio\s+([\d.]+)x', lines[2]).group(1))
+    assert speed > 0 and memory > 1            # the per-sample path allocates N x C x A at least
+    distinct = int(re.search(r'U=(\d+)', lines[0]).group(1))
+    macs = bench.unavoidable_macs(covariance, 6, 24, 32, distinct)
+    assert f'{macs / 1e6:9.1f} M MACs' in lines[3]
+
+
+def test_train_step_line(bench):
+    args = argparse.Namespace(seed=0, lambda0=0.5, repeat=1, train_batch=4, train_classes=5)
+    line = bench.bench_train_step(args, torch.device('cpu'))[0]
+    assert re.search(r'overhead [\d.]+x', line)
