@@ -2,11 +2,13 @@
 # FOT + Baseline++ on the tiny few-shot data (synthetic; CPU runs/tests): the backbone and the 600
 # episodes of ../fewshot/baselinepp_resnet18-tiny_1xb16-6e_tiny-fewshot_5way-1shot.py, plus the
 # FOT episode transform. Train first (base classes only):
-#   python tools/train.py configs/fot/fot-extractor_unet-tiny_1xb16-10e_tiny-fewshot-base.py
+#   python tools/train.py configs/fot/fot-extractor_unet-tiny_1xb16-40e_tiny-fewshot-base.py
 #   python tools/train.py configs/fot/fot-generator_unet-tiny_1xb16-10e_tiny-fewshot-base.py
 _base_ = ['../fewshot/baselinepp_resnet18-tiny_1xb16-6e_tiny-fewshot_5way-1shot.py']
-extractor_checkpoint = 'work_dirs/fot-extractor_unet-tiny_1xb16-10e_tiny-fewshot-base/epoch_10.pth'
-generator_checkpoint = 'work_dirs/fot-generator_unet-tiny_1xb16-10e_tiny-fewshot-base/epoch_10.pth'
+extractor_checkpoint = ('work_dirs/fot-extractor_unet-tiny_1xb16-40e_tiny-fewshot-base/'
+                        'epoch_40.pth')
+generator_checkpoint = ('work_dirs/fot-generator_unet-tiny_1xb16-10e_tiny-fewshot-base/'
+                        'epoch_10.pth')
 fot = dict(
     type='dynamicnet.FOTTransform',
     extractor=dict(
