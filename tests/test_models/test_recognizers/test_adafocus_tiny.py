@@ -1,0 +1,101 @@
+# Copyright (c) dynamicnet contributors. All rights reserved.
+"""AdaFocus configs on the tiny rawframe videos through mmengine's Runner.
+
+Default run: stage 1 (random patches) trains with falling loss and evaluates (top-1, mAP, per-frame
+exits). Slow run: the whole chain stage0-glancer -> stage0-focuser -> stage1 -> stage2 -> stage3
+linked by ``load_from``, ending with the AdaFocus+ budgeted test.
+"""
+import os.path as osp
+
+import numpy as np
+import pytest
+import torch
+from mmengine.config import Config
+from mmengine.runner import Runner
+
+ROOT = osp.dirname(osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
+CHAIN = [
+    'adafocus-mbv2-r18_stage0-glancer_1xb8_tiny-video',
+    'adafocus-mbv2-r18_stage0-focuser_1xb8_tiny-video',
+    'adafocus-mbv2-r18_p32_stage1_1xb8_tiny-video',
+    'adafocus-mbv2-r18_p32_stage2_1xb8_tiny-video',
+    'adafocus-mbv2-r18_p32_stage3_1xb8_tiny-video',
+]
+
+
+def _cfg(name, data, work_dir, epochs, load_from=None, segments=None):
+    cfg = Config.fromfile(osp.join(ROOT, 'configs', 'adafocus', f'{name}.py'))
+    if segments is not None:  # fewer frames per video: a faster run of the same config
+        cfg.model.num_segments = segments
+        cfg.model.test_cfg.cost_input_shape = (segments, 3, 64, 64)
+        for key in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
+            cfg[key].dataset.pipeline[0].num_clips = segments
+    for key in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
+        split = 'train' if key.startswith('train') else 'val'
+        cfg[key].dataset.ann_file = osp.join(data, f'{split}_list_rawframes.txt')
+        cfg[key].dataset.data_prefix = dict(img=osp.join(data, 'rawframes'))
+    if 'fit_dataloader' in cfg.test_cfg:
+        fit = cfg.test_cfg.fit_dataloader.dataset.dataset
+        fit.ann_file = osp.join(data, 'train_list_rawframes.txt')
+        fit.data_prefix = dict(img=osp.join(data, 'rawframes'))
+    cfg.train_cfg.max_epochs = epochs
+    cfg.train_cfg.val_interval = epochs
+    if cfg.param_scheduler:
+        cfg.param_scheduler.T_max = epochs
+    cfg.default_hooks.checkpoint = dict(type='CheckpointHook', interval=epochs)
+    cfg.default_hooks.logger = dict(type='LoggerHook', interval=1)
+    cfg.work_dir = str(work_dir)
+    cfg.load_from = load_from
+    cfg.log_level = 'WARNING'
+    return cfg
+
+
+def _epoch_losses(runner, key, iters_per_epoch):
+    history = np.asarray(runner.message_hub.get_scalar(f'train/{key}').data[0])
+    return history.reshape(-1, iters_per_epoch).mean(1)
+
+
+def test_stage1_trains_and_evaluates(tiny_data_root, tmp_path):
+    data = tiny_data_root('video')
+    runner = Runner.from_cfg(
+        _cfg('adafocus-mbv2-r18_p32_stage1_1xb8_tiny-video', data, tmp_path, epochs=5,
+             segments=4))
+    runner.train()
+    losses = _epoch_losses(runner, 'loss', 6)
+    assert losses[-1] < losses[0] - 0.1, losses
+    metrics = runner.val_loop.run()
+    assert 0 <= metrics['accuracy/top1'] <= 100
+    assert 0 < metrics['multi-label/mAP'] <= 100
+    costs = metrics['early_exit/exit_costs']
+    assert len(costs) == 4 and costs[-1] == pytest.approx(4 * costs[0])
+    assert osp.exists(tmp_path / 'epoch_5.pth')
+
+
+@pytest.mark.slow
+def test_stage_chain_and_adafocus_plus(tiny_data_root, tmp_path):
+    data = tiny_data_root('video')
+    epochs = dict(zip(CHAIN, (6, 6, 6, 2, 2)))
+    previous = None
+    for name in CHAIN:
+        runner = Runner.from_cfg(_cfg(name, data, tmp_path / name, epochs[name], previous))
+        runner.train()
+        if previous is not None:
+            # every stage after the first keeps the glancer frozen in eval mode: its weights and
+            # BN statistics are exactly those load_from brought in
+            ckpt = torch.load(previous, map_location='cpu', weights_only=False)['state_dict']
+            state = runner.model.state_dict()
+            glancer = [k for k in ckpt if k.startswith('global_backbone.')]
+            assert glancer and all(torch.equal(state[k], ckpt[k]) for k in glancer), name
+        if 'stage2' not in name and 'stage3' not in name:
+            losses = _epoch_losses(runner, 'loss', 6)
+            assert losses[-1] < losses[0], (name, losses)
+        if 'stage2' in name:
+            assert np.isfinite(runner.message_hub.get_scalar('train/reward').current())
+        previous = str(tmp_path / name / f'epoch_{epochs[name]}.pth')
+    metrics = runner.test()
+    top1 = metrics['early_exit/budget/top1']
+    macs = metrics['early_exit/budget/macs']
+    costs = metrics['early_exit/exit_costs']
+    assert len(top1) == len(macs) == 39
+    assert all(costs[0] - 1 <= m <= costs[-1] + 1 for m in macs)
+    assert metrics['early_exit/fit_size'] == 12
