@@ -274,8 +274,10 @@ def read_layout(name: str) -> List:
     return rows
 
 
-def random_official_state_dict(name: str, seed: int = 0,
-                               groups: int = 8, condense_factor: int = 8) -> Dict[str, torch.Tensor]:
+def random_official_state_dict(name: str,
+                               seed: int = 0,
+                               groups: int = 8,
+                               condense_factor: int = 8) -> Dict[str, torch.Tensor]:
     """A random-weight state dict with exactly the keys/shapes/dtypes of ``<name>.tsv``.
 
     Weights and BN statistics are random; masks (training layout) and index buffers (converted
