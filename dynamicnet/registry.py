@@ -111,7 +111,10 @@ TRANSFORMS = DynamicnetRegistry(
     locations=['dynamicnet.datasets.transforms'],
     optional_locations={'dynamicnet.datasets.det3d': 'mmdet3d'})
 METRICS = DynamicnetRegistry(
-    'metric', parent=MMENGINE_METRICS, locations=['dynamicnet.evaluation'])
+    'metric',
+    parent=MMENGINE_METRICS,
+    locations=['dynamicnet.evaluation'],
+    optional_locations={'dynamicnet.evaluation.det3d': 'mmdet3d'})
 EVALUATOR = DynamicnetRegistry(
     'evaluator', parent=MMENGINE_EVALUATOR, locations=['dynamicnet.evaluation'])
 LOOPS = DynamicnetRegistry('loop', parent=MMENGINE_LOOPS, locations=['dynamicnet.engine'])
