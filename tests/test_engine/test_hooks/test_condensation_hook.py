@@ -78,3 +78,19 @@ def test_condensation_hook_tiny_classification(tmp_path, tiny_data_root, default
     out = osp.join(str(tmp_path), 'deploy.pth')
     diff, scale = tool.convert(str(CONFIG), osp.join(str(tmp_path), f'iter_{iters}.pth'), out)
     assert scale > 0.1 and diff < 1e-5 * scale
+
+
+def test_two_iteration_schedule_condenses_fully(tmp_path, tiny_data_root, default_scope):
+    """Iterations at p = 0 and p = 0.5: all C - 1 chunks are dropped in the jump (the official
+    schedule would drop one and leave the masks under-condensed, spec pitfall 2)."""
+    torch.set_num_threads(1)
+    default_scope('mmpretrain')
+    cfg = _tiny_cfg(tmp_path, tiny_data_root('imagenet'), 2)
+    cfg.train_dataloader.batch_size = 4
+    cfg.custom_hooks = [dict(type='dynamicnet.CondensationHook')]
+    runner = Runner.from_cfg(cfg)
+    recorder = _Recorder()
+    runner.register_hook(recorder)
+    runner.train()
+    assert recorder.stages == [0, 7]
+    assert runner.model.backbone.is_fully_condensed()

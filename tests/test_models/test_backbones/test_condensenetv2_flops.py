@@ -62,7 +62,10 @@ def _classifier(arch, deploy=False):
 def test_counter_reproduces_anchors(arch):
     model = _classifier(arch)
     x = torch.zeros(1, 3, 224, 224)
-    macs = count_macs(model, (x, ), rules='condensenet', forward=lambda t: model(t, mode='tensor'))
+    logits = []
+    macs = count_macs(model, (x, ), rules='condensenet',
+                      forward=lambda t: logits.append(model(t, mode='tensor')))
+    assert logits[0].shape == (1, 1000)
     params = count_params(model, rules='condensenet')
     assert (macs, params) == _official_recount(arch)
     assert (round(macs / 1e6, 1), round(params / 1e6, 2)) == ANCHORS[arch]
