@@ -4,7 +4,7 @@
 Users of the official early-exit code bases asked how to fill the per-exit cost list for their
 own models (GFNet issue #8, MSDNet issues #3/#10; ``../shared/specs/dynamic-inference.md`` §5.4,
 §9). With this hook each checkpoint carries ``meta['exit_costs'] = dict(input_shape=[C, H, W],
-macs=[F_1, ..., F_K], counter='dynamicnet.utils.complexity.count_macs (conv + linear)')``,
+macs=[F_1, ..., F_K], rules=<count_macs rule set>)``,
 computed from the model by :meth:`MultiExitClassifier.exit_costs`.
 """
 from typing import Optional, Sequence
@@ -41,4 +41,4 @@ class ExitCostsHook(Hook):
         checkpoint.setdefault('meta', {})['exit_costs'] = dict(
             input_shape=[int(s) for s in shape],
             macs=model.exit_costs(tuple(shape)),
-            counter='dynamicnet.utils.complexity.count_macs (conv + linear MACs)')
+            rules=model.test_cfg.get('cost_rules', 'macs'))

@@ -35,8 +35,10 @@ What the contract provides
       running the stages one at a time on a batch of one (so every module a stage runs --
       previous exits, policies, recurrent cells, reuse modules -- is counted in the stage that
       runs it, as ``dynamic-inference.md`` §4.3/§5 require). Modules with raw matmuls give their
-      own ``count_macs``; :meth:`init_state` is counted with stage 0. Results are cached per
-      input shape.
+      own ``count_macs``; :meth:`init_state` is counted with stage 0. ``test_cfg.cost_rules``
+      picks the counter's rule set (default ``'macs'``: conv/linear MACs, for cross-method
+      comparison; ``'condensenet'`` also counts activations and pooling, which reproduces MSDNet's
+      ``op_counter.py`` up to the linear biases). Results are cached per input shape and rules.
 
 Ready-made subclass: :class:`EarlyExitClassifier` = a *staged backbone* (``num_stages`` and
 ``forward_stage(k, state) -> state``, e.g. :class:`dynamicnet.models.backbones.MSDNet`) plus one
@@ -96,7 +98,8 @@ class MultiExitClassifier(BaseClassifier):
             data preprocessor's batch augments).
         test_cfg: ``thresholds`` (list of ``K`` confidences) switches ``predict`` to the
             early-exit path; ``cost_input_shape`` ``(C, H, W)`` fixes the shape used by
-            :meth:`exit_costs` (default: the shape of the batch being predicted).
+            :meth:`exit_costs` (default: the shape of the batch being predicted);
+            ``cost_rules`` names the :func:`count_macs` rule set (default ``'macs'``).
         data_preprocessor: Defaults to ``mmpretrain.ClsDataPreprocessor``.
         init_cfg: Initialisation config.
     """
@@ -121,7 +124,7 @@ class MultiExitClassifier(BaseClassifier):
         self.exit_weights = None if exit_weights is None else [float(w) for w in exit_weights]
         self.train_cfg = dict(train_cfg or {})
         self.test_cfg = dict(test_cfg or {})
-        self._exit_cost_cache: Dict[Tuple[int, ...], List[float]] = {}
+        self._exit_cost_cache: Dict[Tuple, List[float]] = {}
 
     # ---- what subclasses implement ------------------------------------------------------------
     def init_state(self, inputs: Tensor) -> Any:
@@ -271,13 +274,15 @@ class MultiExitClassifier(BaseClassifier):
             input_shape = self.test_cfg.get('cost_input_shape')
         if input_shape is None:
             raise ValueError('exit_costs needs input_shape or test_cfg.cost_input_shape')
-        key = tuple(int(s) for s in input_shape)
+        shape = tuple(int(s) for s in input_shape)
+        rules = self.test_cfg.get('cost_rules', 'macs')
+        key = shape + (rules, )
         if key not in self._exit_cost_cache:
             was_training = self.training
             self.eval()
             try:
                 param = next(self.parameters())
-                x = torch.zeros((1, ) + key, dtype=param.dtype, device=param.device)
+                x = torch.zeros((1, ) + shape, dtype=param.dtype, device=param.device)
                 state: List[Any] = [x]
                 per_stage = []
 
@@ -287,7 +292,7 @@ class MultiExitClassifier(BaseClassifier):
                     _, state[0] = self.forward_stage(k, state[0])
 
                 for k in range(self.num_exits):
-                    per_stage.append(count_macs(self, (k, ), forward=run))
+                    per_stage.append(count_macs(self, (k, ), rules=rules, forward=run))
             finally:
                 self.train(was_training)
             cumulative, total = [], 0

@@ -110,9 +110,14 @@ def test_released_imagenet_model_matches_the_official_per_exit_flops():
     per_exit = _official_op_counter_per_exit(model, 224)
     anchors = [615.7e6, 1436.4e6, 2283.2e6, 2967.4e6, 3253.8e6]
     assert [round(got / 1e6, 1) for got in per_exit] == [a / 1e6 for a in anchors]
-    # dynamicnet's own per-exit cost counts conv + linear MACs only (no ReLU/pooling/bias ops)
+    # dynamicnet's default per-exit cost counts conv + linear MACs only (no ReLU/pooling/bias ops)
     costs = model.exit_costs((3, 224, 224))
     assert [round(c / 1e6, 1) for c in costs] == [612.0, 1430.8, 2276.4, 2959.9, 3246.2]
+    # the 'condensenet' rule set (the MSDNet configs' cost_rules) gives the official numbers
+    model.test_cfg['cost_rules'] = 'condensenet'
+    costs = model.exit_costs((3, 224, 224))
+    assert [round(c / 1e6, 1) for c in costs] == [a / 1e6 for a in anchors]
+    assert all(0 < p - c <= 1000 * (k + 1) for k, (p, c) in enumerate(zip(per_exit, costs)))
 
 
 def test_bad_arguments():
