@@ -1,4 +1,5 @@
 # Copyright (c) dynamicnet contributors. All rights reserved.
 from .adafocus import AdaFocus, AdaFocusGRUHead  # noqa: F401
+from .adafocus_v2 import AdaFocusV2  # noqa: F401
 
-__all__ = ['AdaFocus', 'AdaFocusGRUHead']
+__all__ = ['AdaFocus', 'AdaFocusGRUHead', 'AdaFocusV2']

@@ -48,9 +48,23 @@ from ..classifiers.gfnet import _state_encoder, crop_patches
 from ..classifiers.multi_exit import MultiExitClassifier
 from ..utils.ppo import CountedGRU, PPOPolicy, RolloutMemory
 
-__all__ = ['action_grid', 'adafocus_rewards', 'AdaFocusGRUHead', 'AdaFocus']
+__all__ = ['glance_features', 'action_grid', 'adafocus_rewards', 'AdaFocusGRUHead', 'AdaFocus']
 
 REWARDS = ('random', 'padding', 'prev', 'conf')
+
+
+def glance_features(backbone: nn.Module, frame: Tensor,
+                    glance_size: Optional[int] = None) -> Tuple[Tensor, Tensor]:
+    """Glancer on a frame ``(B, 3, H, W)`` (bilinearly resized to ``glance_size`` if given).
+
+    Returns:
+        ``(last map (B, C_G, h, w), its spatial mean (B, C_G))``.
+    """
+    if glance_size is not None and glance_size != frame.size(-1):
+        frame = F.interpolate(
+            frame, size=(glance_size, glance_size), mode='bilinear', align_corners=False)
+    fmap = backbone(frame)[-1]
+    return fmap, fmap.mean(dim=(2, 3))
 
 
 def action_grid(num_actions: int) -> Tensor:
@@ -274,12 +288,7 @@ class AdaFocus(MultiExitClassifier):
     # ---- per-frame computation ----------------------------------------------------------------
     def glance(self, frame: Tensor) -> Tuple[Tensor, Tensor]:
         """``f_G`` on a frame ``(B, 3, H, W)`` -> ``(map (B, C_G, h, w), pooled (B, C_G))``."""
-        if self.glance_size is not None and self.glance_size != frame.size(-1):
-            frame = F.interpolate(
-                frame, size=(self.glance_size, self.glance_size), mode='bilinear',
-                align_corners=False)
-        fmap = self.global_backbone(frame)[-1]
-        return fmap, fmap.mean(dim=(2, 3))
+        return glance_features(self.global_backbone, frame, self.glance_size)
 
     def focus(self, frame: Tensor, corners: Tensor) -> Tensor:
         """``f_L`` on the ``P x P`` crops at normalised corners ``(B, 2)`` -> ``(B, C_L)``."""

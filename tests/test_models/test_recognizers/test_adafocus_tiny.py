@@ -99,3 +99,14 @@ def test_stage_chain_and_adafocus_plus(tiny_data_root, tmp_path):
     assert len(top1) == len(macs) == 39
     assert all(costs[0] - 1 <= m <= costs[-1] + 1 for m in macs)
     assert metrics['early_exit/fit_size'] == 12
+
+
+@pytest.mark.slow
+def test_adafocus_v2_tiny_trains(tiny_data_root, tmp_path):
+    data = tiny_data_root('video')
+    runner = Runner.from_cfg(
+        _cfg('adafocusv2-mbv2-r18_p32_1xb8_tiny-video', data, tmp_path, epochs=4, segments=4))
+    runner.train()
+    losses = _epoch_losses(runner, 'loss', 6)
+    assert losses[-1] < losses[0], losses
+    assert len(runner.val_loop.run()['early_exit/exit_costs']) == 4
