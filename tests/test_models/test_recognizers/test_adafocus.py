@@ -206,14 +206,31 @@ def test_stage1_uses_random_patches_stage3_the_argmax_policy(monkeypatch):
     assert model._mode == 'argmax'
 
 
-def test_stage2_ppo_loss_and_memory():
+def test_stage2_ppo_loss_and_memory(monkeypatch):
     model = _model(stage=2, frames=3)
     model.train()
+    seen = {}
+    original = model.policy.loss
+
+    def spy(memory):
+        seen.update(states=torch.stack(memory.states), actions=torch.stack(memory.actions),
+                    logprobs=torch.stack(memory.logprobs), rewards=torch.stack(memory.rewards))
+        return original(memory)
+
+    monkeypatch.setattr(model.policy, 'loss', spy)
     losses = model.loss(torch.randn(4, 3, 3, 64, 64), _samples([0, 1, 2, 3]))
     assert set(losses) == {'loss_actor', 'loss_value', 'loss_entropy', 'reward'}
     assert len(model.memory) == 0
-    # identical behaviour/current policy right after sync: ratio 1, value loss finite
-    assert torch.isfinite(losses['loss_value'])
+    assert seen['states'].shape[:2] == (3, 4) and seen['actions'].shape == (3, 4)
+    # behaviour copy synced right before the rollout: ratio 1, so the actor loss is -mean(A)
+    from dynamicnet.models.utils.ppo import discounted_returns, normalize_returns
+    with torch.no_grad():
+        logprobs, values, _ = model.policy.policy.evaluate(seen['states'], seen['actions'])
+        returns = normalize_returns(discounted_returns(seen['rewards'], 0.7))
+    assert torch.allclose(logprobs, seen['logprobs'], atol=1e-5)
+    assert losses['loss_actor'].item() == pytest.approx(-(returns - values).mean().item(),
+                                                        abs=1e-5)
+    assert losses['reward'].item() == pytest.approx(seen['rewards'].mean().item())
 
 
 def test_early_exit_and_costs():
