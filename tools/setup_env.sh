@@ -71,7 +71,8 @@ log "OpenMMLab packages and runtime requirements"
 "${PIP[@]}" -r "$REQ/runtime.txt" -r "$REQ/tests.txt" \
     mmengine==0.10.7 mmdet==3.3.0 mmpretrain==1.2.0 mmsegmentation==1.2.2 \
     -c <(grep -hv '^#' "$REQ/runtime.txt" "$REQ/build.txt" "$REQ/torch.txt")
-log "mmdet3d 1.4.0 (--no-deps) and its real import-time needs"
+log "mmdet3d 1.4.0 (--no-deps) and its real import-time needs (pip then lists the declared pins"
+log "of mmdet3d, nuscenes-devkit and lyft_dataset_sdk as conflicts: expected, see requirements/optional.txt)"
 "${PIP[@]}" --no-deps mmdet3d==1.4.0 nuscenes-devkit==1.2.0 lyft_dataset_sdk==0.0.8
 "${PIP[@]}" -r "$REQ/optional.txt" -c <(grep -hv '^#' "$REQ/runtime.txt" "$REQ/build.txt" "$REQ/torch.txt")
 log "dynamicnet (editable)"
