@@ -9,4 +9,5 @@ from .ppo import PPOPolicy
 __all__ = [
     'CondenseNetV2EMA', 'CondensedLGC', 'CondensedSFR', 'LearnedGroupConv',
     'SparseFeatureReactivation', 'InfoProAuxHead', 'InfoProDecoder', 'InfoProProgressiveDecoder',
-    'InfoProDistributedDataParallel', 'PPOPolicy']
+    'InfoProDistributedDataParallel', 'PPOPolicy'
+]
