@@ -81,7 +81,8 @@ def test_seg_heads_augment_at_feature_resolution_with_ignore_bucket():
     assert torch.equal(plain.forward(inputs), head.forward(inputs))   # inference unchanged
 
 
-def test_bbox_head_uses_fc_cls_input_and_rejects_bad_classifiers():
+def test_bbox_head_uses_fc_cls_input_and_rejects_bad_classifiers(default_scope):
+    default_scope('mmdet')  # mmdet's BBoxHead builds its unprefixed bbox coder in this scope
     head = ISDAShared2FCBBoxHead(
         in_channels=4, fc_out_channels=16, roi_feat_size=3, num_classes=3,
         isda_cfg=dict(lambda0=1.0, schedule='constant'))
