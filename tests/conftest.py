@@ -58,3 +58,17 @@ def default_scope() -> Iterator[Callable[[str], None]]:
 
     yield use
     DefaultScope._instance_dict = saved
+
+
+@pytest.fixture(autouse=True)
+def _isolate_default_scope() -> Iterator[None]:
+    """Restore mmengine's process-global default scope after every test.
+
+    ``Runner`` and ``init_default_scope`` set it and never reset it, so without this a test's
+    outcome would depend on which test ran before it.
+    """
+    from mmengine.registry import DefaultScope
+
+    saved = DefaultScope._instance_dict.copy()
+    yield
+    DefaultScope._instance_dict = saved
