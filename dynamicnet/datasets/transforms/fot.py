@@ -20,7 +20,6 @@ from mmcv.transforms import BaseTransform
 from mmengine.fileio import get
 from torch import Tensor, nn
 
-from dynamicnet.models.fot import composite_foreground, masks_from_data_samples
 from dynamicnet.registry import MODELS, TRANSFORMS
 
 from ..episodic_splits import build_dataset
@@ -163,6 +162,8 @@ class FOTTransform:
     def posture_bank(self, device) -> Tensor:
         """Extractor maps ``(M, 1, H, W)`` of a seeded subset of the base-class bank dataset."""
         if self._bank is None:
+            # Imported here: `import dynamicnet.datasets` must not pull in every model.
+            from dynamicnet.models.fot import masks_from_data_samples
             dataset = build_dataset(self.posture_bank_cfg)
             rng = np.random.default_rng([self.seed, len(dataset)])
             picked = np.sort(rng.permutation(len(dataset))[:self.num_postures])
@@ -219,6 +220,7 @@ class FOTTransform:
             generated ones grouped by source), ``support_labels``, ``support_weights``
             ``(N (1 + n_aug),)`` and ``query_imgs``.
         """
+        from dynamicnet.models.fot import composite_foreground  # see posture_bank
         fg, sal = self.extractor.extract(support_imgs, support_masks)
         labels = support_labels
         weights = torch.ones(len(fg), device=fg.device)
