@@ -31,6 +31,7 @@ Building blocks come from mmpretrain / mmcv (``MultiheadAttention``, ``FFN``, ``
 mmpretrain's ``VisionTransformer`` (tested), and :class:`DVTT2TViT` the T2T-ViT of the official
 code (Performer tokens-to-token, fixed sinusoidal position embedding).
 """
+from abc import abstractmethod
 import math
 from typing import List, NamedTuple, Optional, Sequence, Tuple
 
@@ -522,9 +523,9 @@ class DVTViTBase(BaseBackbone):
         """Whether this exit reads a :class:`ReuseState` from its upstream neighbour."""
         return self.feature_reuse or self.relation_reuse
 
+    @abstractmethod
     def tokenize(self, x: Tensor) -> Tuple[Tensor, HW]:
         """Image ``(B, 3, H, W)`` -> tokens ``(B, g_h g_w + 1, D)`` with CLS and position."""
-        raise NotImplementedError
 
     def _add_cls(self, x: Tensor) -> Tensor:
         return torch.cat([self.cls_token.expand(x.shape[0], -1, -1), x], dim=1)

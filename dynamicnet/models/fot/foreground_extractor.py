@@ -18,6 +18,7 @@ with ``c`` a constant or blurred fill and ``S`` optionally binarised. Three extr
 Images enter the extractors in pixel units (0..255, the channel order of the data pipeline);
 the networks see them divided by 255.
 """
+from abc import abstractmethod
 from typing import List, Optional, Sequence
 
 import numpy as np
@@ -127,10 +128,10 @@ class BaseForegroundExtractor(BaseModel):
         self.mean = tuple(mean)
         self.blur_kernel = blur_kernel
 
+    @abstractmethod
     def saliency(self, imgs01: Tensor, masks: Optional[Tensor] = None) -> Tensor:
         """Soft foreground map ``(B, 1, H, W)`` in ``[0, 1]`` of images ``(B, 3, H, W)`` in
         ``[0, 1]``; ``masks`` are the dataset masks ``(B, 1, H, W)`` where available."""
-        raise NotImplementedError
 
     def extract(self, imgs: Tensor, masks: Optional[Tensor] = None):
         """Foreground composites of pixel-unit images.
@@ -170,7 +171,9 @@ class BaseForegroundExtractor(BaseModel):
         raise ValueError(f'invalid mode {mode!r}')
 
     def loss(self, inputs: Tensor, masks: Optional[Tensor]) -> dict:
-        raise NotImplementedError(f'{type(self).__name__} has nothing to train')
+        """Training losses; only the learned extractor has parameters to train."""
+        raise TypeError(f'{type(self).__name__} has no parameters to train; train a '
+                        "type='dynamicnet.SaliencyExtractor' instead.")
 
 
 @MODELS.register_module()

@@ -15,6 +15,7 @@ al., ICLR 2020, "A Baseline for Few-Shot Image Classification") adds the mean pr
 on the unlabelled query features to the support loss. Fitting is seeded, so a head fitted twice
 on the same inputs gives identical predictions.
 """
+from abc import ABCMeta, abstractmethod
 from typing import Optional
 
 import torch
@@ -44,9 +45,10 @@ def _mean_entropy(logits: Tensor) -> Tensor:
     return -(log_p.exp() * log_p).sum(dim=-1).mean()
 
 
-class FewShotHead(nn.Module):
+class FewShotHead(nn.Module, metaclass=ABCMeta):
     """Interface of the per-episode heads: :meth:`fit` on the support set, then :meth:`forward`."""
 
+    @abstractmethod
     def fit(self,
             feats: Tensor,
             labels: Tensor,
@@ -65,7 +67,6 @@ class FewShotHead(nn.Module):
                 setting.
             seed: Seed of the initialisation and of the mini-batch order.
         """
-        raise NotImplementedError
 
     def predict(self, feats: Tensor) -> Tensor:
         """Predicted episode labels ``(Q,)``."""
@@ -103,8 +104,9 @@ class _FinetunedHead(FewShotHead):
         self.transductive_weight = transductive_weight
         self.layer: Optional[nn.Module] = None
 
+    @abstractmethod
     def _make_layer(self, in_dim: int, num_classes: int) -> nn.Module:
-        raise NotImplementedError
+        """Build the per-episode classifier layer ``in_dim -> num_classes``."""
 
     def fit(self, feats, labels, num_classes, weights=None, query_feats=None, seed=0) -> None:
         feats = feats.detach()

@@ -21,6 +21,7 @@ Progress is held per module instance (the official code keeps it in a class attr
 every model in the process, pitfall 1), and a jump over several schedule stages drops every missed
 chunk (the official code drops one, pitfall 2).
 """
+from abc import ABCMeta, abstractmethod
 from collections import OrderedDict
 from typing import Dict, List, Optional
 
@@ -85,7 +86,7 @@ class _GroupedPointwiseConv(nn.Conv2d):
         return out.view(b, self.out_channels, h, w)
 
 
-class _CondensingConv(nn.Module):
+class _CondensingConv(nn.Module, metaclass=ABCMeta):
     """Common part of :class:`LearnedGroupConv` and :class:`SparseFeatureReactivation`.
 
     Args:
@@ -118,21 +119,21 @@ class _CondensingConv(nn.Module):
         self.register_buffer('_mask', torch.ones_like(self.conv.weight))
 
     @property
+    @abstractmethod
     def num_candidates(self) -> int:
         """Number of channels each group ranks (inputs for LGC, outputs for SFR)."""
-        raise NotImplementedError
 
+    @abstractmethod
     def _group_importance(self, weight: Tensor) -> Tensor:
         """(G, num_candidates) importance: sum of |masked weight| over each group's members."""
-        raise NotImplementedError
 
+    @abstractmethod
     def _drop(self, group: int, candidates: Tensor) -> None:
         """Zero the mask entries of ``candidates`` for ``group``."""
-        raise NotImplementedError
 
+    @abstractmethod
     def _kept(self) -> Tensor:
         """(G, num_candidates) bool: candidates still connected, per group."""
-        raise NotImplementedError
 
     def forward(self, x: Tensor) -> Tensor:
         """(B, c_in, H, W) -> (B, c_out, H, W)."""

@@ -39,6 +39,7 @@ this one and which broadcasts buffers like DDP's forward. Under a plain DDP wrap
 ``loss()`` still returns gradient-isolated losses (detached module inputs), so gradients are the
 same, but without the memory saving.
 """
+from abc import ABCMeta, abstractmethod
 import contextlib
 import functools
 from collections import OrderedDict, deque
@@ -85,7 +86,7 @@ def _checkpoint_contexts(unit: BackboneUnit):
     return contextlib.nullcontext(), restore_bn_stats(list(unit.modules()))
 
 
-class InfoProMixin:
+class InfoProMixin(metaclass=ABCMeta):
     """Local-learning machinery for a model with ``self.backbone`` and a data preprocessor.
 
     Subclasses call :meth:`_init_infopro` after building the upstream model and implement
@@ -138,17 +139,17 @@ class InfoProMixin:
 
     # -- interface for subclasses ------------------------------------------------------------
 
+    @abstractmethod
     def _final_losses(self, feats: Tuple[torch.Tensor, ...], data_samples: list) -> Losses:
         """Losses of the last module given the backbone outputs (``out_indices`` order)."""
-        raise NotImplementedError
 
+    @abstractmethod
     def _local_task_losses(self, k: int, h: torch.Tensor, data_samples: list) -> Losses:
         """Unweighted task losses of local module ``k`` on its output ``h``."""
-        raise NotImplementedError
 
+    @abstractmethod
     def _final_modules(self) -> List[nn.Module]:
         """Modules after the backbone (neck, heads) that belong to the last local module."""
-        raise NotImplementedError
 
     # -- structure ---------------------------------------------------------------------------
 
