@@ -7,9 +7,12 @@ box centres and size classes are learnable, as on the real data. Units are metre
 follow mmdet3d's depth frame (x right, y forward, z up).
 """
 import math
+import os.path as osp
 from typing import List, Optional, Sequence, Tuple
 
 import numpy as np
+
+from ._common import dump_pkl
 
 __all__ = [
     'sample_box_surface', 'sample_rectangle', 'place_footprints', 'box_corners', 'points_in_box'
@@ -124,3 +127,21 @@ def place_footprints(rng: np.random.Generator,
             placed.append((found[0], found[1], radius))
         centres.append(found)
     return centres
+
+
+def dump_v2_infos(out_dir: str, dataset: str, classes: Sequence[str], split: str,
+                  data_list: List[dict]) -> str:
+    """Write mmdet3d's v2 info file ``<dataset>_infos_<split>.pkl``; returns its file name.
+
+    The layout is what ``update_infos_to_v2.py`` produces: ``metainfo`` with the category ids,
+    the dataset name and ``info_version='1.1'``, and the per-scene ``data_list``.
+    """
+    name = f'{dataset}_infos_{split}.pkl'
+    infos = dict(
+        metainfo=dict(
+            categories={cls: i for i, cls in enumerate(classes)},
+            dataset=dataset,
+            info_version='1.1'),
+        data_list=data_list)
+    dump_pkl(infos, osp.join(out_dir, name))
+    return name

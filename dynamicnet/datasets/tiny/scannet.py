@@ -20,8 +20,9 @@ from typing import List, Tuple
 
 import numpy as np
 
-from ._common import child_rng, dump_pkl, write_bin
-from ._indoor3d import place_footprints, points_in_box, sample_box_surface, sample_rectangle
+from ._common import child_rng, write_bin
+from ._indoor3d import (dump_v2_infos, place_footprints, points_in_box, sample_box_surface,
+                        sample_rectangle)
 
 __all__ = ['SCANNET_CLASSES', 'SCANNET_NYU40_IDS', 'SCANNET_MEAN_SIZES', 'generate_scannet']
 
@@ -183,16 +184,7 @@ def generate_scannet(out_dir: str,
             num_boxes += len(instances)
             num_points += len(points)
         first_scene += count
-        infos = dict(
-            metainfo=dict(
-                categories={
-                    name: i
-                    for i, name in enumerate(SCANNET_CLASSES)
-                },
-                dataset='scannet',
-                info_version='1.1'),
-            data_list=data_list)
-        dump_pkl(infos, osp.join(out_dir, f'scannet_infos_{split}.pkl'))
-        summary.append(f'scannet_infos_{split}.pkl: {count} scenes, {num_boxes} boxes, '
+        info_file = dump_v2_infos(out_dir, 'scannet', SCANNET_CLASSES, split, data_list)
+        summary.append(f'{info_file}: {count} scenes, {num_boxes} boxes, '
                        f'{num_points} points (points/, instance_mask/, semantic_mask/ *.bin)')
     return summary

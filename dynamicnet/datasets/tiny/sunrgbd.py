@@ -24,8 +24,9 @@ from typing import List, Tuple
 
 import numpy as np
 
-from ._common import child_rng, dump_pkl, save_image, write_bin
-from ._indoor3d import box_corners, points_in_box, sample_box_surface, sample_rectangle
+from ._common import child_rng, save_image, write_bin
+from ._indoor3d import (box_corners, dump_v2_infos, points_in_box, sample_box_surface,
+                        sample_rectangle)
 
 __all__ = ['SUNRGBD_CLASSES', 'SUNRGBD_MEAN_SIZES', 'generate_sunrgbd']
 
@@ -199,16 +200,7 @@ def generate_sunrgbd(
                     instances=instances))
             num_boxes += len(instances)
             num_points += len(points)
-        infos = dict(
-            metainfo=dict(
-                categories={
-                    name: i
-                    for i, name in enumerate(SUNRGBD_CLASSES)
-                },
-                dataset='sunrgbd',
-                info_version='1.1'),
-            data_list=data_list)
-        dump_pkl(infos, osp.join(out_dir, f'sunrgbd_infos_{split}.pkl'))
-        summary.append(f'sunrgbd_infos_{split}.pkl: {count} scenes, {num_boxes} yawed boxes, '
+        info_file = dump_v2_infos(out_dir, 'sunrgbd', SUNRGBD_CLASSES, split, data_list)
+        summary.append(f'{info_file}: {count} scenes, {num_boxes} yawed boxes, '
                        f'{num_points} points (points/*.bin, sunrgbd_trainval/image/*.jpg)')
     return summary
