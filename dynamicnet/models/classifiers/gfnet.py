@@ -48,7 +48,7 @@ from mmpretrain.structures import DataSample
 from torch import Tensor
 
 from dynamicnet.registry import MODELS
-from ..utils.ppo import CountedGRU, PPOPolicy, RolloutMemory
+from ..utils.ppo import CountedGRU, PPOPolicy, RolloutMemory, policy_state_encoder
 from .multi_exit import MultiExitClassifier
 
 __all__ = [
@@ -172,18 +172,6 @@ class CascadeLinearClassifier(nn.Module):
         return self.fcs[step - 1](feats)
 
 
-def _state_encoder(kind: str, channels: int, size: int, hidden_dim: int) -> nn.Module:
-    if kind == 'mlp':
-        return nn.Sequential(
-            nn.Flatten(), nn.Linear(channels * size * size, 2048), nn.ReLU(),
-            nn.Linear(2048, hidden_dim), nn.ReLU())
-    if kind == 'conv':
-        return nn.Sequential(
-            nn.Conv2d(channels, 32, 1, bias=False), nn.ReLU(), nn.Flatten(),
-            nn.Linear(32 * size * size, hidden_dim), nn.ReLU())
-    raise ValueError(f'state_encoder must be "mlp" or "conv", got {kind!r}')
-
-
 @MODELS.register_module()
 class GFNet(MultiExitClassifier):
     """Glance and Focus Network; see the module docstring.
@@ -256,7 +244,7 @@ class GFNet(MultiExitClassifier):
         std = policy.pop('std', 0.1)
         channels, size = self._state_shape()
         self.policy = PPOPolicy(
-            _state_encoder(kind, channels, size, hidden_dim),
+            policy_state_encoder(kind, channels, size, hidden_dim),
             hidden_dim,
             action=dict(type='gaussian', action_dim=2, std=std),
             **policy)

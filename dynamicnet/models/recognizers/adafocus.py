@@ -44,9 +44,9 @@ from mmpretrain.structures import DataSample
 from torch import Tensor
 
 from dynamicnet.registry import MODELS
-from ..classifiers.gfnet import _state_encoder, crop_patches
+from ..classifiers.gfnet import crop_patches
 from ..classifiers.multi_exit import MultiExitClassifier
-from ..utils.ppo import CountedGRU, PPOPolicy, RolloutMemory
+from ..utils.ppo import CountedGRU, PPOPolicy, RolloutMemory, policy_state_encoder
 
 __all__ = ['glance_features', 'action_grid', 'adafocus_rewards', 'AdaFocusGRUHead', 'AdaFocus']
 
@@ -235,7 +235,7 @@ class AdaFocus(MultiExitClassifier):
         num_actions = policy.pop('num_actions', 49)
         hidden_dim = policy.pop('hidden_dim', 1024)
         self.policy = PPOPolicy(
-            _state_encoder('conv', global_channels, self._glance_map_size(), hidden_dim),
+            policy_state_encoder('conv', global_channels, self._glance_map_size(), hidden_dim),
             hidden_dim,
             action=dict(type='categorical', num_actions=num_actions),
             **policy)

@@ -45,7 +45,8 @@ from dynamicnet.registry import MODELS
 
 __all__ = [
     'CountedGRU', 'RolloutMemory', 'discounted_returns', 'normalize_returns', 'ppo_loss',
-    'GaussianActionHead', 'CategoricalActionHead', 'ActorCritic', 'PPOPolicy'
+    'GaussianActionHead', 'CategoricalActionHead', 'ActorCritic', 'PPOPolicy',
+    'policy_state_encoder'
 ]
 
 
@@ -137,6 +138,24 @@ def ppo_loss(logprobs: Tensor,
         loss_actor=-surrogate.mean(),
         loss_value=value_coef * F.mse_loss(values, returns),
         loss_entropy=-entropy_coef * entropy.mean())
+
+
+def policy_state_encoder(kind: str, channels: int, size: int, hidden_dim: int) -> nn.Module:
+    """The policy's encoder of a feature map ``(B, channels, size, size)`` -> ``(B, hidden_dim)``.
+
+    ``'mlp'``: flatten + Linear(2048) + ReLU + Linear + ReLU (GFNet's ImageNet policies);
+    ``'conv'``: 1x1 conv to 32 channels + ReLU + flatten + Linear + ReLU (GFNet's light policies,
+    AdaFocus).
+    """
+    if kind == 'mlp':
+        return nn.Sequential(
+            nn.Flatten(), nn.Linear(channels * size * size, 2048), nn.ReLU(),
+            nn.Linear(2048, hidden_dim), nn.ReLU())
+    if kind == 'conv':
+        return nn.Sequential(
+            nn.Conv2d(channels, 32, 1, bias=False), nn.ReLU(), nn.Flatten(),
+            nn.Linear(32 * size * size, hidden_dim), nn.ReLU())
+    raise ValueError(f'state_encoder must be "mlp" or "conv", got {kind!r}')
 
 
 class GaussianActionHead(nn.Module):
