@@ -15,14 +15,16 @@ import functools
 import importlib
 from typing import Callable, Optional, Tuple
 
+import torch
 from torch import Tensor
 
 from . import torch_point_ops as _torch_ops
 
 __all__ = [
     'mmcv_cuda_ops_available', 'uses_mmcv_kernel', 'furthest_point_sample',
-    'furthest_point_sample_with_dist', 'ball_query', 'grouping_operation', 'gather_points',
-    'three_nn', 'three_interpolate', 'points_in_boxes_all', 'points_in_boxes_part'
+    'furthest_point_sample_with_dist', 'ball_query', 'grouping_operation',
+    'grouping_operation_channels_last', 'gather_points', 'three_nn', 'three_interpolate',
+    'points_in_boxes_all', 'points_in_boxes_part'
 ]
 
 
@@ -92,6 +94,28 @@ def grouping_operation(features: Tensor,
     if features_batch_cnt is not None or indices_batch_cnt is not None:
         raise NotImplementedError('the stacked grouping (features_batch_cnt) has no CPU version')
     return _torch_ops.grouping_operation_torch(features, indices)
+
+
+def grouping_operation_channels_last(features: Tensor, indices: Tensor) -> Tensor:
+    """Grouped features (B, M, K, C) from channel-last features (B, N, C), on every device.
+
+    The same values as :func:`grouping_operation` transposed to channel-last. In this layout every
+    neighbour is one contiguous row, so a single ``index_select`` is the whole op on CPU and CUDA
+    alike; transformer models consume neighbourhoods as (sequences, tokens, channels) and would
+    otherwise pay for a (B, C, M, K) -> (B, M, K, C) copy of the largest tensor they touch.
+
+    Args:
+        features: (B, N, C) features.
+        indices: (B, M, K) indices into N (int or long).
+
+    Returns:
+        (B, M, K, C) grouped features (differentiable w.r.t. ``features``).
+    """
+    batch, num, channels = features.shape
+    offsets = torch.arange(batch, device=indices.device).view(batch, 1, 1) * num
+    rows = (indices.long() + offsets).view(-1)
+    return features.reshape(batch * num, channels).index_select(0, rows).view(
+        *indices.shape, channels)
 
 
 def gather_points(features: Tensor, indices: Tensor) -> Tensor:

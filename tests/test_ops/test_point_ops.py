@@ -127,6 +127,10 @@ def test_grouping_and_gather_values_and_gradients():
     for b, m, k in [(0, 0, 0), (1, 6, 3), (1, 2, 1)]:
         torch.testing.assert_close(grouped[b, :, m, k], feats[b, :, idx[b, m, k]])
     assert torch.autograd.gradcheck(lambda f: ops.grouping_operation(f, idx), (feats, ))
+    channels_last = ops.grouping_operation_channels_last(feats.transpose(1, 2), idx)
+    assert torch.equal(channels_last, grouped.permute(0, 2, 3, 1))
+    assert torch.autograd.gradcheck(
+        lambda f: ops.grouping_operation_channels_last(f.transpose(1, 2), idx), (feats, ))
     pick = torch.randint(0, 30, (2, 9), generator=gen, dtype=torch.int32)
     gathered = ops.gather_points(feats, pick)
     torch.testing.assert_close(gathered[1, :, 4], feats[1, :, pick[1, 4]])

@@ -22,30 +22,80 @@ and mmcv return absolute grouped coordinates, which silently broke the official 
 versions (spec §10, pitfall 1).
 
 Shapes: B batch, N input points, P centres of a block, K neighbours per centre, C width.
-Transformers use PyTorch's sequence-first layout (L, S, C).
+Block inputs and outputs are channel-first (B, C, N) as in mmdet3d's point backbones; inside the
+transformers everything is batch-first and channel-last, (sequences, tokens, C): the local
+transformer's B·P neighbourhoods are gathered straight into (B·P, K, C), the layout the linear
+layers and ``scaled_dot_product_attention`` consume, instead of being transposed to PyTorch's
+sequence-first (K, B·P, C) and back (copies of the largest tensors of the model).
 """
 from typing import Dict, List, Optional, Sequence, Tuple, Union
 
 import torch
+import torch.nn.functional as F
 from mmcv.cnn import ConvModule
 from mmdet3d.models.layers import PointFPModule
 from mmengine.model import BaseModule
 from torch import Tensor, nn
 
-from dynamicnet.ops import ball_query, furthest_point_sample, gather_points, grouping_operation
+from dynamicnet.ops import (ball_query, furthest_point_sample, gather_points,
+                            grouping_operation_channels_last)
 # mmdet3d's PointFPModule (and VoteHead) call mmcv's CUDA-only three_nn/three_interpolate by
 # name; the switch rebinds them to dynamicnet.ops (mmcv kernels on CUDA, PyTorch on CPU).
 from dynamicnet.ops import mmdet3d_dispatch  # noqa: F401
 from dynamicnet.registry import MODELS
 
 __all__ = [
-    'PointformerEncoderLayer', 'PointformerDecoderLayer', 'PositionEncoding', 'LocalTransformer',
-    'LocalGlobalTransformer', 'GlobalTransformer', 'PointformerBlock', 'Pointformer'
+    'multi_head_attention', 'pointwise', 'PointformerEncoderLayer', 'PointformerDecoderLayer',
+    'PositionEncoding', 'LocalTransformer', 'LocalGlobalTransformer', 'GlobalTransformer',
+    'PointformerBlock', 'Pointformer'
 ]
 
 
 def _feed_forward(dim: int, hidden: int, dropout: float) -> Tuple[nn.Module, ...]:
     return nn.Linear(dim, hidden), nn.Dropout(dropout), nn.Linear(hidden, dim)
+
+
+def multi_head_attention(attn: nn.MultiheadAttention,
+                         query: Tensor,
+                         memory: Optional[Tensor] = None,
+                         need_weights: bool = False) -> Tuple[Tensor, Optional[Tensor]]:
+    """Batch-first multi-head attention with the parameters of an ``nn.MultiheadAttention``.
+
+    The result of ``attn(q, kv, kv)`` on sequence-first inputs (the module keeps the official
+    checkpoints' parameter names), computed on batch-first inputs without transposing them:
+    one input projection, ``scaled_dot_product_attention`` per head, the output projection.
+
+    Args:
+        attn: Supplies ``in_proj_weight``/``in_proj_bias``, ``out_proj``, ``num_heads`` and the
+            attention dropout ``dropout`` (applied in training mode).
+        query: (S, L, C) queries.
+        memory: (S, M, C) keys and values; ``None`` for self-attention (``memory = query``).
+        need_weights: Also return the head-averaged attention probabilities (S, L, M), taken
+            before dropout (only the coordinate refinement reads them).
+
+    Returns:
+        (S, L, C) attention output and the weights or ``None``.
+    """
+    dim = query.shape[-1]
+    head_dim = dim // attn.num_heads
+    if memory is None:
+        q, k, v = F.linear(query, attn.in_proj_weight, attn.in_proj_bias).chunk(3, dim=-1)
+    else:
+        w_q, w_kv = attn.in_proj_weight.split([dim, 2 * dim])
+        b_q, b_kv = attn.in_proj_bias.split([dim, 2 * dim])
+        q = F.linear(query, w_q, b_q)
+        k, v = F.linear(memory, w_kv, b_kv).chunk(2, dim=-1)
+    # (S, L, C) -> (S, H, L, C/H)
+    q, k, v = (t.unflatten(-1, (attn.num_heads, head_dim)).transpose(1, 2) for t in (q, k, v))
+    dropout = attn.dropout if attn.training else 0.0
+    if need_weights:
+        probs = (q * head_dim**-0.5 @ k.transpose(-2, -1)).softmax(dim=-1)
+        weights = probs.mean(dim=1)
+        out = F.dropout(probs, dropout) @ v
+    else:
+        weights = None
+        out = F.scaled_dot_product_attention(q, k, v, dropout_p=dropout)
+    return attn.out_proj(out.transpose(1, 2).flatten(2)), weights
 
 
 class PointformerEncoderLayer(nn.Module):
@@ -80,13 +130,13 @@ class PointformerEncoderLayer(nn.Module):
         return self.linear2(self.dropout(torch.relu(self.linear1(x))))
 
     def forward(self, src: Tensor, need_weights: bool = False) -> Tuple[Tensor, Optional[Tensor]]:
-        """Args: src (L, S, C). Returns (L, S, C) and, if asked, head-averaged weights (S, L, L)."""
+        """Args: src (S, L, C). Returns (S, L, C) and, if asked, head-averaged weights (S, L, L)."""
         if self.prenorm:
             src = self.norm1(src)
-            attn, weights = self.self_attn(src, src, src, need_weights=need_weights)
+            attn, weights = multi_head_attention(self.self_attn, src, need_weights=need_weights)
             src = self.norm2(src + self.dropout1(attn))
             return src + self.dropout2(self._ffn(src)), weights
-        attn, weights = self.self_attn(src, src, src, need_weights=need_weights)
+        attn, weights = multi_head_attention(self.self_attn, src, need_weights=need_weights)
         src = self.norm1(src + self.dropout1(attn))
         return self.norm2(src + self.dropout2(self._ffn(src))), weights
 
@@ -120,25 +170,53 @@ class PointformerDecoderLayer(nn.Module):
         self.dropout3 = nn.Dropout(dropout)
 
     def forward(self, tgt: Tensor, memory: Tensor) -> Tensor:
-        """Args: tgt (P, B, C) queries, memory (N, B, C). Returns (P, B, C)."""
+        """Args: tgt (B, P, C) queries, memory (B, N, C). Returns (B, P, C)."""
         memory = self.norm_memory(memory)
+
+        def self_attention(x):
+            return self.dropout1(multi_head_attention(self.self_attn, x)[0])
+
+        def cross_attention(x):
+            return self.dropout2(multi_head_attention(self.multihead_attn, x, memory)[0])
+
+        def ffn(x):
+            return self.dropout3(self.linear2(self.dropout(torch.relu(self.linear1(x)))))
+
         if self.prenorm:
             tgt = self.norm1(tgt)
-            tgt = self.norm2(tgt + self.dropout1(self.self_attn(tgt, tgt, tgt)[0]))
-            tgt = self.norm3(tgt + self.dropout2(self.multihead_attn(tgt, memory, memory)[0]))
-            return tgt + self.dropout3(self.linear2(self.dropout(torch.relu(self.linear1(tgt)))))
-        tgt = self.norm1(tgt + self.dropout1(self.self_attn(tgt, tgt, tgt)[0]))
-        tgt = self.norm2(tgt + self.dropout2(self.multihead_attn(tgt, memory, memory)[0]))
-        return self.norm3(
-            tgt + self.dropout3(self.linear2(self.dropout(torch.relu(self.linear1(tgt))))))
+            tgt = self.norm2(tgt + self_attention(tgt))
+            tgt = self.norm3(tgt + cross_attention(tgt))
+            return tgt + ffn(tgt)
+        tgt = self.norm1(tgt + self_attention(tgt))
+        tgt = self.norm2(tgt + cross_attention(tgt))
+        return self.norm3(tgt + ffn(tgt))
+
+
+def pointwise(layer: ConvModule, x: Tensor) -> Tensor:
+    """A 1×1 ``ConvModule`` (conv, optional BN and activation) on channel-last (..., C_in) input.
+
+    Same parameters, statistics updates and result as ``layer`` on the channel-first tensor; the
+    batch norm sees the tokens as a (T, C) batch.
+
+    Returns:
+        (..., C_out).
+    """
+    x = F.linear(x, layer.conv.weight.flatten(1), layer.conv.bias)
+    if layer.with_norm:
+        norm_dims = (1, ) * (layer.conv.weight.dim() - 2)  # BN2d needs (T, C, 1, 1)
+        x = layer.norm(x.reshape(-1, x.shape[-1], *norm_dims)).view(x.shape)
+    if layer.with_activation:
+        x = layer.activate(x)
+    return x
 
 
 class PositionEncoding(nn.Sequential):
-    """δ(xyz): 1×1 conv 3 → C/2, BN, ReLU, 1×1 conv C/2 → C (spec §3.3).
+    """δ(xyz): 1×1 conv 3 → C/2, BN, ReLU, 1×1 conv C/2 → C (spec §3.3), on (..., 3) → (..., C).
 
     Args:
         dim: Output width C.
-        spatial_dims: 1 for (B, 3, P) inputs, 2 for grouped (B, 3, P, K) inputs.
+        spatial_dims: Convolution type of the parameters, as in the official code: 1 for the
+            centres, 2 for grouped neighbourhoods (``Conv2d``/``BN2d`` state-dict entries).
     """
 
     def __init__(self, dim: int, spatial_dims: int):
@@ -146,6 +224,11 @@ class PositionEncoding(nn.Sequential):
         super().__init__(
             ConvModule(3, dim // 2, 1, conv_cfg=conv, norm_cfg=dict(type=f'BN{spatial_dims}d')),
             ConvModule(dim // 2, dim, 1, conv_cfg=conv, norm_cfg=None, act_cfg=None))
+
+    def forward(self, xyz: Tensor) -> Tensor:
+        for layer in self:
+            xyz = pointwise(layer, xyz)
+        return xyz
 
 
 def _encoder(dim: int, num_heads: int, num_layers: int, ffn_ratio: int, dropout: float,
@@ -215,7 +298,7 @@ class LocalTransformer(nn.Module):
 
     def group(self, xyz: Tensor, features: Tensor,
               new_xyz: Tensor) -> Tuple[Tensor, Tensor, Tensor]:
-        """Ball-query grouping.
+        """Ball-query grouping, channel-last.
 
         Args:
             xyz: (B, N, 3) points.
@@ -224,34 +307,36 @@ class LocalTransformer(nn.Module):
 
         Returns:
             ``(grouped_xyz, grouped_features, idx)``: absolute neighbour coordinates
-            (B, 3, P, K), neighbour features (B, C, P, K) and neighbour indices (B, P, K).
+            (B, P, K, 3), neighbour features (B, P, K, C) and neighbour indices (B, P, K).
         """
         idx = ball_query(0.0, self.radius, self.num_sample, xyz.contiguous(),
                          new_xyz.contiguous())
-        grouped_xyz = grouping_operation(xyz.transpose(1, 2).contiguous(), idx)
-        return grouped_xyz, grouping_operation(features.contiguous(), idx), idx
+        grouped_xyz = grouping_operation_channels_last(xyz, idx)
+        grouped_features = grouping_operation_channels_last(
+            features.transpose(1, 2).contiguous(), idx)
+        return grouped_xyz, grouped_features, idx
 
     def attend(self, grouped_rel_xyz: Tensor,
                grouped_features: Tensor) -> Tuple[Tensor, Optional[Tensor]]:
         """Position encoding, Transformer over the K neighbours, max-pool, 1×1 conv.
 
         Args:
-            grouped_rel_xyz: (B, 3, P, K) neighbour coordinates relative to their centre.
-            grouped_features: (B, C, P, K) neighbour features.
+            grouped_rel_xyz: (B, P, K, 3) neighbour coordinates relative to their centre.
+            grouped_features: (B, P, K, C) neighbour features.
 
         Returns:
             (B, C, P) features and, with ``coord_refine``, the last layer's head-averaged
             attention (B·P, K, K) (else ``None``).
         """
         x = grouped_features + self.pos_enc(grouped_rel_xyz)
-        batch, dim, num_point, num_sample = x.shape
-        seq = x.permute(3, 0, 2, 1).reshape(num_sample, batch * num_point, dim)
+        batch, num_point, num_sample, dim = x.shape
+        seq = x.view(batch * num_point, num_sample, dim)
         weights = None
         for i, layer in enumerate(self.encoder):
             last = i == len(self.encoder) - 1
             seq, weights = layer(seq, need_weights=self.coord_refine and last)
-        pooled = seq.max(dim=0).values.view(batch, num_point, dim).transpose(1, 2)
-        return self.out_conv(pooled.contiguous()), weights
+        pooled = seq.max(dim=1).values.view(batch, num_point, dim)
+        return pointwise(self.out_conv, pooled).transpose(1, 2).contiguous(), weights
 
     @staticmethod
     def refine(new_xyz: Tensor, center_idx: Tensor, grouped_xyz: Tensor, idx: Tensor,
@@ -264,7 +349,7 @@ class LocalTransformer(nn.Module):
         Args:
             new_xyz: (B, P, 3) centres.
             center_idx: (B, P) indices of the centres in the input points.
-            grouped_xyz: (B, 3, P, K) absolute neighbour coordinates.
+            grouped_xyz: (B, P, K, 3) absolute neighbour coordinates.
             idx: (B, P, K) neighbour indices.
             weights: (B·P, K, K) attention (query rows, key columns).
 
@@ -277,7 +362,7 @@ class LocalTransformer(nn.Module):
         row = is_center.to(torch.uint8).argmax(dim=-1)
         own = weights.gather(2, row.view(batch, num_point, 1, 1).expand(-1, -1, 1, num_sample))
         attn = torch.where(is_center.any(-1, keepdim=True), own.squeeze(2), weights.mean(2))
-        return torch.einsum('bpk,bcpk->bpc', attn, grouped_xyz)
+        return torch.einsum('bpk,bpkc->bpc', attn, grouped_xyz)
 
     def forward(self, xyz: Tensor, features: Tensor) -> Tuple[Tensor, Tensor, Tensor]:
         """Args:
@@ -290,7 +375,7 @@ class LocalTransformer(nn.Module):
         """
         new_xyz, indices = self.sample(xyz)
         grouped_xyz, grouped_features, idx = self.group(xyz, features, new_xyz)
-        rel_xyz = grouped_xyz - new_xyz.transpose(1, 2).unsqueeze(-1)
+        rel_xyz = grouped_xyz - new_xyz.unsqueeze(2)
         new_features, weights = self.attend(rel_xyz, grouped_features)
         if self.coord_refine:
             new_xyz = self.refine(new_xyz, indices, grouped_xyz, idx, weights)
@@ -326,10 +411,10 @@ class LocalGlobalTransformer(nn.Module):
 
         Returns: (B, C, P) refined centre features.
         """
-        tgt = new_features + self.pos_enc(new_xyz.transpose(1, 2).contiguous())
-        memory = features + self.pos_enc(xyz.transpose(1, 2).contiguous())
-        out = self.decoder(tgt.permute(2, 0, 1), memory.permute(2, 0, 1))
-        return new_features + self.out_conv(out.permute(1, 2, 0).contiguous())
+        tgt = new_features.transpose(1, 2) + self.pos_enc(new_xyz)
+        memory = features.transpose(1, 2) + self.pos_enc(xyz)
+        out = pointwise(self.out_conv, self.decoder(tgt, memory))
+        return new_features + out.transpose(1, 2)
 
 
 class GlobalTransformer(nn.Module):
@@ -354,10 +439,10 @@ class GlobalTransformer(nn.Module):
 
     def forward(self, xyz: Tensor, features: Tensor) -> Tensor:
         """Args: xyz (B, P, 3) centres, features (B, C, P). Returns (B, out_dim, P)."""
-        seq = (features + self.pos_enc(xyz.transpose(1, 2).contiguous())).permute(2, 0, 1)
+        seq = features.transpose(1, 2) + self.pos_enc(xyz)
         for layer in self.encoder:
             seq, _ = layer(seq)
-        return self.out_conv(seq.permute(1, 2, 0).contiguous())
+        return pointwise(self.out_conv, seq).transpose(1, 2).contiguous()
 
 
 class PointformerBlock(nn.Module):

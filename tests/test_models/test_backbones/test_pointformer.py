@@ -8,7 +8,7 @@ from torch import nn
 pytest.importorskip('mmdet3d')
 
 from dynamicnet.models.backbones.pointformer import (  # noqa: E402
-    LocalTransformer, Pointformer, PointformerEncoderLayer)
+    LocalTransformer, Pointformer, PointformerEncoderLayer, multi_head_attention)
 
 SMALL = dict(num_points=(256, 128, 64, 32), num_samples=(16, 8, 8, 8), num_heads=2)
 
@@ -71,12 +71,12 @@ def test_neighbour_order_invariance():
     local = LocalTransformer(num_point=32, radius=0.5, num_sample=16, dim=32,
                              num_heads=4).eval()
     gen = torch.Generator().manual_seed(3)
-    rel = torch.randn(2, 3, 32, 16, generator=gen) * 0.2
-    feats = torch.randn(2, 32, 32, 16, generator=gen)
+    rel = torch.randn(2, 32, 16, 3, generator=gen) * 0.2
+    feats = torch.randn(2, 32, 16, 32, generator=gen)
     perm = torch.randperm(16, generator=gen)
     with torch.no_grad():
         out, _ = local.attend(rel, feats)
-        out_perm, _ = local.attend(rel[..., perm], feats[..., perm])
+        out_perm, _ = local.attend(rel[:, :, perm], feats[:, :, perm])
     torch.testing.assert_close(out_perm, out, rtol=1e-5, atol=1e-5)
 
 
@@ -132,20 +132,37 @@ def test_backward_reaches_every_parameter():
 def test_postnorm_layer_equals_pytorch_encoder_layer():
     torch.manual_seed(0)
     ours = PointformerEncoderLayer(16, 4, 32, 0.0, prenorm=False).eval()
-    ref = nn.TransformerEncoderLayer(16, 4, 32, 0.0).eval()
+    ref = nn.TransformerEncoderLayer(16, 4, 32, 0.0, batch_first=True).eval()
     ref.load_state_dict(ours.state_dict())
-    src = torch.randn(7, 3, 16)
+    src = torch.randn(3, 7, 16)
     torch.testing.assert_close(ours(src)[0], ref(src), rtol=1e-5, atol=1e-5)
 
 
 def test_prenorm_layer_formula():
     torch.manual_seed(0)
     layer = PointformerEncoderLayer(16, 4, 32, 0.0, prenorm=True).eval()
-    src = torch.randn(5, 2, 16)
-    x = layer.norm1(src)
-    x = layer.norm2(x + layer.self_attn(x, x, x)[0])
+    src = torch.randn(2, 5, 16)
+    x = layer.norm1(src).transpose(0, 1)  # nn.MultiheadAttention is sequence-first
+    x = layer.norm2(x + layer.self_attn(x, x, x)[0]).transpose(0, 1)
     expected = x + layer.linear2(torch.relu(layer.linear1(x)))
     torch.testing.assert_close(layer(src)[0], expected)
+
+
+@pytest.mark.parametrize('cross', [False, True])
+def test_batch_first_attention_equals_multihead_attention(cross):
+    torch.manual_seed(0)
+    attn = nn.MultiheadAttention(16, 4).eval()
+    query = torch.randn(3, 5, 16)
+    memory = torch.randn(3, 9, 16) if cross else query
+    ref_out, ref_weights = attn(query.transpose(0, 1), memory.transpose(0, 1),
+                                memory.transpose(0, 1))
+    out, weights = multi_head_attention(attn, query, memory if cross else None,
+                                        need_weights=True)
+    torch.testing.assert_close(out, ref_out.transpose(0, 1), rtol=1e-5, atol=1e-6)
+    torch.testing.assert_close(weights, ref_weights, rtol=1e-5, atol=1e-6)
+    fast, none = multi_head_attention(attn, query, memory if cross else None)
+    assert none is None
+    torch.testing.assert_close(fast, out, rtol=1e-5, atol=1e-6)
 
 
 def test_bad_inputs_name_what_is_expected():
