@@ -7,10 +7,13 @@ the images of one such class subset of any mmengine / mmpretrain dataset and rem
 to ``0 .. num_split_classes - 1``.
 """
 import copy
+import difflib
+import logging
 import os.path as osp
 from typing import Dict, List, Sequence, Union
 
 import torch
+from mmengine.logging import print_log
 from torch.utils.data import Dataset
 
 from dynamicnet.registry import DATASETS
@@ -40,20 +43,41 @@ def labels_of(dataset: Dataset) -> List[int]:
     return [int(dataset.get_data_info(i)['gt_label']) for i in range(len(dataset))]
 
 
-def _read_class_list(spec: Union[str, Sequence], classes: Sequence[str], root: str) -> List[int]:
+def _read_class_list(spec: Union[str, Sequence], classes: Sequence[str], root: str,
+                     split: str) -> List[int]:
+    """Class indices of one split's list: a sequence of names / indices, or a text file of names.
+
+    Raises a ``KeyError`` that names every listed class missing from ``classes`` (with the closest
+    dataset class name as a hint), since a silently shorter split would change the benchmark.
+    """
+    source = 'the config'
     if isinstance(spec, str):
-        path = spec if osp.isabs(spec) or not root else osp.join(root, spec)
-        with open(path) as f:
-            spec = [line.strip() for line in f if line.strip()]
+        source = spec if osp.isabs(spec) or not root else osp.join(root, spec)
+        if not osp.isfile(source):
+            raise FileNotFoundError(
+                f'class list of the {split!r} split not found: {source} (a text file with one '
+                'class name per line)')
+        with open(source) as f:
+            spec = [line.strip() for line in f]
+        spec = [name for name in spec if name and not name.startswith('#')]
     index = {name: i for i, name in enumerate(classes)}
-    out = []
+    out, missing = [], []
     for item in spec:
-        if isinstance(item, int):
+        if isinstance(item, int) and 0 <= item < len(classes):
             out.append(item)
-        elif item in index:
+        elif isinstance(item, str) and item in index:
             out.append(index[item])
         else:
-            raise KeyError(f'class {item!r} of the split is not in the dataset classes')
+            missing.append(item)
+    if missing:
+        close = difflib.get_close_matches(str(missing[0]), [str(c) for c in classes], n=1)
+        hint = f'; the closest dataset class to {missing[0]!r} is {close[0]!r}' if close else ''
+        raise KeyError(
+            f'{len(missing)} class(es) of the {split!r} split ({source}) are not classes of the '
+            f'dataset ({len(classes)} classes): {missing[:5]}{hint}. Names must equal the '
+            "dataset's metainfo['classes'] (e.g. the class folder names of a CustomDataset).")
+    if len(set(out)) != len(out):
+        raise ValueError(f'the {split!r} split ({source}) lists a class more than once')
     return out
 
 
@@ -68,9 +92,11 @@ def resolve_class_split(classes: Sequence[str],
         class_splits: One of
 
             - ``dict(base=..., val=..., novel=...)``: each value a sequence of class names or
-              indices, or the path of a text file with one class name per line (relative paths
-              are joined with ``root``);
-            - ``dict(sizes=(n_base, n_val, n_novel))``: contiguous ranges of the label order;
+              indices, or the path of a text file with one class name per line (blank lines and
+              ``#`` comments are skipped; relative paths are joined with ``root``). Every listed
+              class must exist in ``classes`` and the given splits must be disjoint;
+            - ``dict(sizes=(n_base, n_val, n_novel))``: contiguous ranges of the label order (a
+              placeholder where the published class lists are not available);
             - ``'closer_look_cub'``: the rule of Chen et al. (ICLR 2019) for CUB-200-2011, label
               ``i`` is base if ``i % 2 == 0``, val if ``i % 4 == 1``, novel if ``i % 4 == 3``
               (100/50/50) [unconfirmed: from recollection of their ``write_CUB_filelist.py``].
@@ -90,12 +116,30 @@ def resolve_class_split(classes: Sequence[str],
     if isinstance(class_splits, str):
         raise ValueError(f'unknown class split rule {class_splits!r}')
     if 'sizes' in class_splits:
+        if len(class_splits) > 1:
+            # e.g. lists merged into a base config's `sizes` without `_delete_=True`
+            raise ValueError(f'class_splits mixes sizes with class lists: {sorted(class_splits)}')
         sizes = tuple(class_splits['sizes'])
         if len(sizes) != 3 or sum(sizes) > num:
             raise ValueError(f'sizes {sizes} do not fit {num} classes')
         start = sum(sizes[:SPLIT_NAMES.index(split)])
         return list(range(start, start + sizes[SPLIT_NAMES.index(split)]))
-    return sorted(_read_class_list(class_splits[split], classes, root))
+    unknown = set(class_splits) - set(SPLIT_NAMES)
+    if unknown:
+        raise ValueError(f'class_splits has unknown splits {sorted(unknown)}; use {SPLIT_NAMES}')
+    if split not in class_splits:
+        raise KeyError(f'class_splits gives no {split!r} split')
+    resolved = {name: _read_class_list(spec, classes, root, name)
+                for name, spec in class_splits.items()}
+    # Disjointness is the few-shot protocol (and the leakage guarantee): no base or val class may
+    # reappear among the novel ones.
+    for other, indices in resolved.items():
+        shared = set(resolved[split]) & set(indices) if other != split else set()
+        if shared:
+            names = sorted(classes[i] for i in shared)
+            raise ValueError(f'the {split!r} and {other!r} splits share {len(shared)} '
+                             f'class(es): {names[:5]}')
+    return sorted(resolved[split])
 
 
 @DATASETS.register_module()
@@ -144,6 +188,12 @@ class ClassSplitDataset(Dataset):
         classes = tuple(self.dataset.metainfo['classes'])
         self.class_indices: List[int] = resolve_class_split(
             classes, self.class_splits, self.split, self.split_root)
+        if isinstance(self.class_splits, dict) and 'sizes' in self.class_splits:
+            print_log(
+                f'{self.split} classes: a contiguous range of the label order (class_splits='
+                f"{dict(self.class_splits)}), a placeholder and not a published split; results "
+                'are not comparable with published tables', logger='current',
+                level=logging.WARNING)
         self.label_map: Dict[int, int] = {c: i for i, c in enumerate(self.class_indices)}
         labels = labels_of(self.dataset)
         self.indices: List[int] = [i for i, y in enumerate(labels) if y in self.label_map]

@@ -53,6 +53,32 @@ def test_resolve_class_split_rules():
         resolve_class_split(classes, 'closer_look_cub', 'test')
 
 
+def test_class_lists_from_files_and_their_errors(tmp_path):
+    classes = ['n01-Chihuahua', 'n02-papillon', 'n03-beagle', 'n04-whippet']
+    (tmp_path / 'base.txt').write_text('# base classes\nn03-beagle\n\nn01-Chihuahua\n')
+    (tmp_path / 'novel.txt').write_text('n02-papillon\n')
+    files = dict(base='base.txt', novel='novel.txt')
+    assert resolve_class_split(classes, files, 'base', str(tmp_path)) == [0, 2]
+    assert resolve_class_split(classes, files, 'novel', str(tmp_path)) == [1]
+    # Every missing class is named, with the closest dataset class as a hint.
+    (tmp_path / 'novel.txt').write_text('papillon\nn02-papillon\nn09-pug\n')
+    with pytest.raises(KeyError, match=r"2 class\(es\) of the 'novel' split .*novel.txt.*"
+                       r"\['papillon', 'n09-pug'\].*closest dataset class to 'papillon' is "
+                       r"'n02-papillon'"):
+        resolve_class_split(classes, files, 'novel', str(tmp_path))
+    with pytest.raises(FileNotFoundError, match='val.txt'):
+        resolve_class_split(classes, dict(base='base.txt', val='val.txt'), 'val', str(tmp_path))
+    # Splits must be disjoint (a base class among the novel ones would leak).
+    overlap = dict(base=['n01-Chihuahua', 'n02-papillon'], novel=['n02-papillon'])
+    with pytest.raises(ValueError, match="'novel' and 'base' splits share 1"):
+        resolve_class_split(classes, overlap, 'novel')
+    with pytest.raises(ValueError, match='more than once'):
+        resolve_class_split(classes, dict(novel=['n02-papillon'] * 2), 'novel')
+    # Lists merged into a `sizes` placeholder (an override without _delete_=True) are refused.
+    with pytest.raises(ValueError, match='mixes sizes'):
+        resolve_class_split(classes, dict(sizes=(2, 1, 1), novel=['n02-papillon']), 'novel')
+
+
 def test_class_split_dataset(root):
     full = split_cfg(root, 'base')['dataset']
     splits = {s: ClassSplitDataset(full, s, SPLITS, root) for s in ('base', 'val', 'novel')}
