@@ -1,13 +1,9 @@
 # Copyright (c) dynamicnet contributors. All rights reserved.
-# Baseline (linear classifier) few-shot baseline (Chen et al., ICLR 2019) on CUB-200-2011: ResNet-18
-# pre-trained on the
-# 100 base classes, then per episode a new head fitted on frozen support features;
-# 5-way 1-shot, 15 queries per class, 600 seeded episodes, inductive.
+# Baseline (Chen et al., ICLR 2019) on CUB-200-2011: ResNet-18 pre-trained with a linear classifier
+# on the 100 base classes, then 600 seeded 5-way 1-shot episodes (15 queries per class) over the
+# novel classes, a new linear classifier fine-tuned per episode on frozen features; inductive.
 _base_ = [
     './_base_/datasets/cub_fewshot.py', './_base_/models/resnet18_baseline.py',
     './_base_/schedules/adam_400e.py', './_base_/fewshot_runtime.py'
 ]
 model = dict(head=dict(num_classes=100))
-fewshot_head = dict(type='dynamicnet.LinearFewShotHead')
-val_cfg = dict(head=fewshot_head)
-test_cfg = dict(head=fewshot_head)

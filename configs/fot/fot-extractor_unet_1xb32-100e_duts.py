@@ -3,9 +3,8 @@
 # masks), for datasets without mask annotations (Stanford Dogs / Cars, mini-ImageNet); fot.md
 # §4.1 names DUTS as one option [unconfirmed]. Layout:
 # data/DUTS/DUTS-TR/DUTS-TR-Image/*.jpg and data/DUTS/DUTS-TR/DUTS-TR-Mask/*.png.
-_base_ = ['mmpretrain::_base_/default_runtime.py']
+_base_ = ['./_base_/extractor_unet_100e.py']
 image_size = 224
-model = dict(type='dynamicnet.SaliencyExtractor', base_channels=16, num_levels=4)
 train_dataloader = dict(
     batch_size=32, num_workers=8, persistent_workers=True,
     sampler=dict(type='DefaultSampler', shuffle=True),
@@ -20,6 +19,3 @@ train_dataloader = dict(
             dict(type='RandomFlip', prob=0.5, direction='horizontal'),
             dict(type='PackInputs', algorithm_keys=('gt_seg_map', )),
         ]))
-optim_wrapper = dict(optimizer=dict(type='Adam', lr=1e-3))
-train_cfg = dict(by_epoch=True, max_epochs=100)
-default_hooks = dict(checkpoint=dict(type='CheckpointHook', interval=10, max_keep_ckpts=2))

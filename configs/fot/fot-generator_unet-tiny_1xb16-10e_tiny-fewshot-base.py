@@ -1,22 +1,14 @@
 # Copyright (c) dynamicnet contributors. All rights reserved.
 # FOT posture generator on pairs of the tiny few-shot data's base classes (synthetic; CPU
 # runs/tests), supervised by the dataset masks.
-_base_ = [
-    '../fewshot/_base_/datasets/tiny-fewshot_fewshot.py', 'mmpretrain::_base_/default_runtime.py'
-]
-data_preprocessor = None  # the generator scales images to [0, 1] itself
-model = dict(type='dynamicnet.PostureGenerator', base_channels=16, num_levels=3, fill='zero')
-train_dataloader = dict(
-    dataset=dict(
-        _delete_=True, type='dynamicnet.PosturePairDataset', seed=0, identity_prob=0.1,
-        dataset={{_base_.fot_base_train}}))
+_base_ = ['../fewshot/_base_/datasets/tiny-fewshot_fewshot.py', './_base_/generator_unet_200e.py']
+model = _base_.fot_tiny_size
+data_preprocessor = None
+train_dataloader = dict(dataset=dict(
+    _base_.posture_pairs, _delete_=True, dataset=_base_.fot_base_train))
 val_dataloader = None
-val_cfg = None
-val_evaluator = None
 test_dataloader = None
-test_cfg = None
-test_evaluator = None
-optim_wrapper = dict(optimizer=dict(type='Adam', lr=2e-3))
-train_cfg = dict(by_epoch=True, max_epochs=10)
+optim_wrapper = dict(optimizer=dict(lr=2e-3))
+train_cfg = dict(max_epochs=10)
 default_hooks = dict(logger=dict(type='LoggerHook', interval=5),
-                     checkpoint=dict(type='CheckpointHook', interval=10))
+                     checkpoint=dict(type='CheckpointHook', interval=10, max_keep_ckpts=-1))

@@ -1,42 +1,20 @@
 # Copyright (c) dynamicnet contributors. All rights reserved.
-# Stanford Cars few-shot: 196 classes split 130 base / 17 val / 49 novel, the field's usual sizes
-# (fot.md §4.4). The exact class lists of the literature's split files are not available to
-# dynamicnet: by default the classes are taken as contiguous ranges of the sorted folder order
-# (a deterministic placeholder). To use published lists, write splits/{base,val,novel}.txt
-# (one class name of mmpretrain's StanfordCars per line) under data_root and set
-#   class_splits = dict(base='splits/base.txt', val='splits/val.txt', novel='splits/novel.txt')
-# Layout: mmpretrain's StanfordCars (data/StanfordCars/{car_ims,cars_annos.mat} or
-# {cars_train,cars_test,devkit}); its train and test parts are concatenated, since few-shot
-# splits are over classes.
+# Stanford Cars few-shot (196 classes). Layout: mmpretrain's StanfordCars
+# (data/StanfordCars/{car_ims,cars_annos.mat} or {cars_train,cars_test,devkit}); its train and test
+# parts are concatenated, since few-shot splits are over classes. Class names: mmpretrain's
+# StanfordCars names, e.g. 'AM General Hummer SUV 2000'.
 # No masks: FOT uses a saliency extractor trained on generic salient-object data (DUTS).
+_base_ = ['./fewshot_224px.py']
 data_root = 'data/StanfordCars/'
+# Class split; every loader below and FOT's base-class data derive from this one key.
+# Default: the field's split sizes, 130 base / 17 val / 49 novel classes (fot.md §4.4), as
+# contiguous ranges of mmpretrain's class order. A deterministic placeholder, NOT the published
+# class lists of the few-shot literature (not available to dynamicnet): results with it are not
+# comparable with published tables. For published lists, write them (one class name per line)
+# to data_root/splits/{base,val,novel}.txt and set
+#   class_splits = dict(base='splits/base.txt', val='splits/val.txt', novel='splits/novel.txt')
 class_splits = dict(sizes=(130, 17, 49))
-num_base_classes = 130
-image_size = 224
-data_preprocessor = dict(
-    num_classes=num_base_classes,
-    mean=[123.675, 116.28, 103.53],
-    std=[58.395, 57.12, 57.375],
-    to_rgb=True)
-
-train_pipeline = [
-    dict(type='LoadImageFromFile'),
-    dict(type='RandomResizedCrop', scale=image_size),
-    dict(type='RandomFlip', prob=0.5, direction='horizontal'),
-    dict(type='PackInputs'),
-]
-test_pipeline = [
-    dict(type='LoadImageFromFile'),
-    dict(type='Resize', scale=(int(image_size * 1.15), int(image_size * 1.15))),
-    dict(type='CenterCrop', crop_size=image_size),
-    dict(type='PackInputs'),
-]
-mask_train_pipeline = [
-    dict(type='LoadImageFromFile'),
-    dict(type='Resize', scale=(image_size, image_size)),
-    dict(type='RandomFlip', prob=0.5, direction='horizontal'),
-    dict(type='PackInputs'),
-]
+data_preprocessor = dict(num_classes=130)
 full_dataset = dict(type='ConcatDataset', datasets=[
     dict(type='StanfordCars', data_root=data_root, split='train'),
     dict(type='StanfordCars', data_root=data_root, split='test')])
@@ -48,23 +26,9 @@ def _split(split, pipeline):
                     dict(d, pipeline=pipeline) for d in full_dataset['datasets']]))
 
 
-def _episodes(split):
-    return dict(type='dynamicnet.EpisodicDataset', n_way=5, k_shot=1, n_query=15,
-                num_episodes=600, episode_seed=0, dataset=_split(split, test_pipeline))
-
-
-train_dataloader = dict(
-    batch_size=64, num_workers=8, persistent_workers=True,
-    sampler=dict(type='DefaultSampler', shuffle=True),
-    dataset=_split('base', train_pipeline))
-val_dataloader = dict(
-    batch_size=1, num_workers=4, persistent_workers=True,
-    sampler=dict(type='DefaultSampler', shuffle=False),
-    dataset=_episodes('val'))
-test_dataloader = dict(
-    batch_size=1, num_workers=4, persistent_workers=True,
-    sampler=dict(type='DefaultSampler', shuffle=False),
-    dataset=_episodes('novel'))
+train_dataloader = dict(dataset=_split('base', _base_.train_pipeline))
+val_dataloader = dict(dataset=dict(dataset=_split('val', _base_.test_pipeline)))
+test_dataloader = dict(dataset=dict(dataset=_split('novel', _base_.test_pipeline)))
 # Base-class images (no masks) for FOT: extractor / generator training and the posture bank.
-fot_base_train = _split('base', mask_train_pipeline)
-fot_base_bank = _split('base', test_pipeline)
+fot_base_train = _split('base', _base_.mask_train_pipeline)
+fot_base_bank = _split('base', _base_.test_pipeline)

@@ -1,6 +1,7 @@
 # Copyright (c) dynamicnet contributors. All rights reserved.
-# Baseline pre-training (Chen et al., ICLR 2019): ResNet-18 + linear classifier over the base
-# classes. Set num_classes to the number of base classes in the leaf config.
+# Baseline (Chen et al., ICLR 2019): ResNet-18 pre-trained with a linear classifier over the base
+# classes (set num_classes to their number in the leaf config), then per episode a new linear
+# classifier fine-tuned on the frozen support features.
 model = dict(
     type='ImageClassifier',
     backbone=dict(type='ResNet', depth=18, num_stages=4, out_indices=(3, ), style='pytorch'),
@@ -10,3 +11,6 @@ model = dict(
         num_classes=100,
         in_channels=512,
         loss=dict(type='CrossEntropyLoss', loss_weight=1.0)))
+fewshot_head = dict(type='dynamicnet.LinearFewShotHead')
+val_cfg = dict(type='dynamicnet.MetaTestLoop', head=fewshot_head, setting='inductive')
+test_cfg = dict(val_cfg)
