@@ -9,5 +9,6 @@ val_dataloader = None
 test_dataloader = None
 optim_wrapper = dict(optimizer=dict(lr=2e-3))
 train_cfg = dict(max_epochs=40)
+# Every checkpoint is kept: the README's under-trained-extractor rows load epoch_10.pth.
 default_hooks = dict(logger=dict(type='LoggerHook', interval=5),
                      checkpoint=dict(type='CheckpointHook', interval=10, max_keep_ckpts=-1))
