@@ -5,10 +5,11 @@ import math
 import numpy as np
 import pytest
 import torch
+import torch.nn.functional as F
 
 from dynamicnet.evaluation.metrics.early_exit import (EarlyExitMetric, budgeted_curve,
                                                       evaluate_thresholds, exit_proportions,
-                                                      fit_thresholds)
+                                                      fit_thresholds, mean_average_precision)
 
 
 # ---- transcription of the official finder / evaluator (MSDNet adaptive_inference.py) ----------
@@ -176,3 +177,92 @@ def test_metric_anytime_budget_fitting_pass_and_order_invariance(tmp_path):
     alone = EarlyExitMetric()
     alone.process(None, test_samples)
     assert alone.evaluate(80)['early_exit/fit_set'] == 'test'
+
+
+# ---- mAP (AdaFocus+ on ActivityNet / FCVID) ---------------------------------------------------
+def test_mean_average_precision_hand_computed_toy():
+    scores = torch.tensor([[0.7, 0.2, 0.1], [0.5, 0.4, 0.1], [0.1, 0.3, 0.6], [0.2, 0.7, 0.1]])
+    labels = torch.tensor([0, 1, 0, 1])
+    # class 0: positives at ranks 1 and 4 -> (1/1 + 2/4) / 2 = 0.75; class 1: ranks 1, 2 -> 1;
+    # class 2 has no positive and counts 0 (official cal_map)
+    assert mean_average_precision(scores, labels) == pytest.approx((0.75 + 1 + 0) / 3 * 100)
+
+
+def _sklearn_map(scores, labels):
+    """Independent mAP: sklearn AP per class with positives, 0 for the others."""
+    average_precision_score = pytest.importorskip('sklearn.metrics').average_precision_score
+    aps = [
+        average_precision_score((labels == c).numpy(), scores[:, c].numpy())
+        if (labels == c).any() else 0.0 for c in range(scores.size(1))
+    ]
+    return float(np.mean(aps)) * 100
+
+
+def _random_scores(num_exits, num, num_classes, seed):
+    g = torch.Generator().manual_seed(seed)
+    # later exits are sharper and more often right, as in a real multi-exit model
+    labels = torch.randint(0, num_classes, (num, ), generator=g)
+    logits = torch.randn(num_exits, num, num_classes, generator=g)
+    logits += torch.arange(1, num_exits + 1).view(-1, 1, 1) * F.one_hot(labels, num_classes)
+    return torch.softmax(logits, dim=2), labels
+
+
+def test_mean_average_precision_matches_sklearn():
+    scores, labels = _random_scores(1, 300, 7, seed=3)
+    labels[labels == 6] = 5  # one class without positives
+    assert mean_average_precision(scores[0], labels) == pytest.approx(
+        _sklearn_map(scores[0], labels), abs=1e-4)
+
+
+def test_metric_map_per_exit_and_along_the_budget():
+    costs = [4.0, 7.0, 12.0]
+    fit_scores, fit_labels = _random_scores(3, 150, 6, seed=21)
+    scores, labels = _random_scores(3, 120, 6, seed=22)
+
+    def samples(s, y):
+        return [dict(exit_scores=s[:, i], gt_label=y[i:i + 1],
+                     exit_costs=torch.tensor(costs, dtype=torch.float64))
+                for i in range(s.size(1))]
+
+    metric = EarlyExitMetric(mean_ap=True, fit_set='toy-fit')
+    metric.start_fitting()
+    metric.process(None, samples(fit_scores, fit_labels))
+    assert 'scores' not in metric.results[0]  # the fitting set only needs the confidences
+    metric.finish_fitting(150)
+    metric.process(None, samples(scores, labels))
+    res = metric.evaluate(120)
+
+    for k in range(3):
+        assert res[f'early_exit/exit{k + 1}/mAP'] == pytest.approx(
+            _sklearn_map(scores[k], labels), abs=1e-4)
+        assert res[f'early_exit/exit{k + 1}/top1'] == pytest.approx(
+            (scores[k].argmax(1) == labels).double().mean().item() * 100)
+    fit_conf = fit_scores.max(2).values
+    test_conf, test_pred = scores.max(2)
+    budget_map = res['early_exit/budget/mAP']
+    assert len(budget_map) == 39
+    for p, value in zip(range(1, 40), budget_map):
+        thresholds = official_find_threshold(fit_conf, official_proportions(p, 3))
+        # the exit of every sample by the official per-sample loop, then sklearn on its scores
+        taken = [next(k for k in range(3) if k == 2 or test_conf[k, i] >= thresholds[k])
+                 for i in range(120)]
+        chosen = torch.stack([scores[k, i] for i, k in enumerate(taken)])
+        assert value == pytest.approx(_sklearn_map(chosen, labels), abs=1e-4)
+    ref = budgeted_curve(fit_conf, test_conf, test_pred == labels, costs)
+    assert res['early_exit/budget/top1'] == pytest.approx(ref['top1'])
+    assert res['early_exit/budget/macs'] == pytest.approx(ref['macs'])
+    # mAP moves with the budget: cheapest point near exit 1, dearest near exit 3
+    assert budget_map[0] == pytest.approx(res['early_exit/exit1/mAP'], abs=5)
+    assert budget_map[-1] > budget_map[0] + 10
+
+
+def test_metric_without_map_keeps_its_keys():
+    scores, labels = _random_scores(2, 40, 4, seed=5)
+    metric = EarlyExitMetric()
+    metric.process(None, [
+        dict(exit_scores=scores[:, i], gt_label=labels[i:i + 1],
+             exit_costs=torch.tensor([1.0, 2.0], dtype=torch.float64)) for i in range(40)
+    ])
+    assert 'scores' not in metric.results[0]
+    res = metric.evaluate(40)
+    assert not any('mAP' in key for key in res)

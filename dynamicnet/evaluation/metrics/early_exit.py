@@ -12,6 +12,10 @@ Protocols of ``../shared/specs/dynamic-inference.md`` §4:
   eta_k`` (``eta_K = -1e8``); accuracy and average MACs ``sum_k (n_k / N) F_k`` give one curve
   point.
 
+Both protocols report top-1 accuracy; with ``mean_ap=True`` they also report mAP (ActivityNet,
+FCVID: AdaFocus+), computed from the softmax scores of the exit each sample leaves at
+(:func:`mean_average_precision`).
+
 The proportions and ``floor(N * pi_k)`` are computed in float32 exactly as the official
 ``adaptive_inference.py`` (MSDNet; copied by GFNet and DVT) does, so fitted thresholds coincide
 with the official ones. The finder is vectorised per exit; ``tests/test_evaluation/
@@ -34,15 +38,17 @@ from typing import Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 import torch
+import torch.nn.functional as F
 from mmengine.dist import collect_results, is_main_process
 from mmengine.evaluator import BaseMetric
+from mmpretrain.evaluation import AveragePrecision
 from torch import Tensor
 
 from dynamicnet.registry import METRICS
 
 __all__ = [
-    'exit_proportions', 'fit_thresholds', 'evaluate_thresholds', 'budgeted_curve',
-    'EarlyExitMetric'
+    'exit_proportions', 'fit_thresholds', 'exits_taken', 'evaluate_thresholds',
+    'mean_average_precision', 'budgeted_curve', 'EarlyExitMetric'
 ]
 
 UNREACHABLE = 1e8  # the official "nobody exits here" threshold; -UNREACHABLE for the last exit
@@ -84,6 +90,30 @@ def fit_thresholds(conf: Tensor, proportions: Tensor) -> Tensor:
     return thresholds
 
 
+def exits_taken(conf: Tensor, thresholds: Tensor) -> Tensor:
+    """0-based exit ``(N,)`` long of every sample: the first ``k`` with ``conf[k] >= eta_k``; the
+    last exit takes every remaining sample whatever its threshold."""
+    passes = conf >= thresholds.to(conf.dtype)[:, None]
+    passes[-1] = True
+    return passes.int().argmax(dim=0)  # first True
+
+
+def mean_average_precision(scores: Tensor, labels: Tensor) -> float:
+    """mAP in % of single-label predictions, the official AdaFocus ``cal_map``.
+
+    Per class, samples are ranked by that class' score and the AP is the mean of the precision at
+    the rank of every positive (non-interpolated); classes without positives count 0; the mean
+    over **all** classes, x 100 (mmpretrain ``AveragePrecision``, the metric of the ActivityNet
+    configs, so the last exit's value equals theirs).
+
+    Args:
+        scores: ``(N, C)`` class scores (softmax).
+        labels: ``(N,)`` class indices (the first label of each video, ``adafocus.md`` pitfall 7).
+    """
+    target = F.one_hot(labels.long(), scores.size(1))
+    return float(AveragePrecision.calculate(scores, target, average='macro'))
+
+
 def evaluate_thresholds(conf: Tensor, correct: Tensor, thresholds: Tensor,
                         costs: Sequence[float]) -> Tuple[float, float, Tensor]:
     """Apply thresholds: each sample takes the first exit with ``conf >= eta``.
@@ -98,9 +128,7 @@ def evaluate_thresholds(conf: Tensor, correct: Tensor, thresholds: Tensor,
         ``(top-1 accuracy in %, average MACs per sample, exit counts (K,) long)``.
     """
     num_exits, num = conf.shape
-    passes = conf >= thresholds.to(conf.dtype)[:, None]
-    passes[-1] = True
-    taken = passes.int().argmax(dim=0)  # first True
+    taken = exits_taken(conf, thresholds)
     counts = torch.bincount(taken, minlength=num_exits)
     acc = correct[taken, torch.arange(num)].double().mean().item() * 100.0
     avg_cost = float(sum(float(c) / num * float(f) for c, f in zip(counts.tolist(), costs)))
@@ -112,14 +140,23 @@ def budgeted_curve(fit_conf: Tensor,
                    test_correct: Tensor,
                    costs: Sequence[float],
                    p_range: Tuple[int, int] = (1, 40),
-                   q_denominator: float = 20.0) -> Dict[str, list]:
+                   q_denominator: float = 20.0,
+                   test_scores: Optional[Tensor] = None,
+                   test_labels: Optional[Tensor] = None) -> Dict[str, list]:
     """The budgeted-batch curve: one point per ``p`` in ``range(*p_range)``.
+
+    Args:
+        test_scores: ``(K, N, C)`` softmax of every exit; with ``test_labels`` ``(N,)`` the curve
+            also gets the mAP of the scores of the exit each sample leaves at.
 
     Returns:
         Dict of lists: ``q``, ``top1`` (%), ``macs`` (average per test sample), ``thresholds``
-        (K per point) and ``exit_fractions`` (realised on the test set, K per point).
+        (K per point), ``exit_fractions`` (realised on the test set, K per point) and, with
+        ``test_scores``, ``mAP`` (%).
     """
     curve: Dict[str, list] = dict(q=[], top1=[], macs=[], thresholds=[], exit_fractions=[])
+    if test_scores is not None:
+        curve['mAP'] = []
     num_test = test_conf.size(1)
     for p in range(*p_range):
         q = p / q_denominator
@@ -130,12 +167,16 @@ def budgeted_curve(fit_conf: Tensor,
         curve['macs'].append(cost)
         curve['thresholds'].append(thresholds.tolist())
         curve['exit_fractions'].append((counts.double() / num_test).tolist())
+        if test_scores is not None:
+            taken = exits_taken(test_conf, thresholds)
+            curve['mAP'].append(
+                mean_average_precision(test_scores[taken, torch.arange(num_test)], test_labels))
     return curve
 
 
 @METRICS.register_module()
 class EarlyExitMetric(BaseMetric):
-    """Anytime accuracy per exit and the budgeted-batch accuracy-vs-MACs curve.
+    """Anytime accuracy (and mAP) per exit and the budgeted-batch accuracy-vs-MACs curve.
 
     Args:
         p_range: ``range(*p_range)`` of ``p`` with ``q = p / q_denominator``. Default ``(1, 40)``
@@ -149,13 +190,16 @@ class EarlyExitMetric(BaseMetric):
             ``'train[-5000:], test pipeline'``).
         budget: Compute the budgeted curve; ``False`` reports the anytime accuracies only (cheap
             per-epoch validation).
+        mean_ap: Also report mAP (:func:`mean_average_precision`; ActivityNet / FCVID) for every
+            exit and along the budgeted curve. Keeps the ``(K, C)`` scores of every test sample
+            (``K * C`` floats each), so it is off by default.
         collect_device: ``'cpu'`` or ``'gpu'``.
         prefix: Metric name prefix; default ``'early_exit'``.
 
     Results (keys after the prefix): ``exit{k}/top1`` and ``exit{k}/macs`` (1-based ``k``),
     ``budget/top1``, ``budget/macs``, ``budget/q``, ``budget/thresholds``,
     ``budget/exit_fractions`` (lists, one entry per ``q``), ``exit_costs``, ``fit_set`` and
-    ``fit_size``.
+    ``fit_size``; with ``mean_ap`` also ``exit{k}/mAP`` and ``budget/mAP``.
     """
 
     default_prefix = 'early_exit'
@@ -167,6 +211,7 @@ class EarlyExitMetric(BaseMetric):
                  save_fit_file: Optional[str] = None,
                  fit_set: str = 'fit_dataloader',
                  budget: bool = True,
+                 mean_ap: bool = False,
                  collect_device: str = 'cpu',
                  prefix: Optional[str] = None) -> None:
         super().__init__(collect_device=collect_device, prefix=prefix)
@@ -176,6 +221,7 @@ class EarlyExitMetric(BaseMetric):
         self.save_fit_file = save_fit_file
         self.fit_set = fit_set
         self.budget = budget
+        self.mean_ap = mean_ap
         self.fitting = False
         self.fit_results: Optional[List[dict]] = None
 
@@ -183,12 +229,14 @@ class EarlyExitMetric(BaseMetric):
         for sample in data_samples:
             scores = sample['exit_scores']
             conf, pred = scores.max(dim=1)
-            self.results.append(
-                dict(
-                    conf=conf.float().cpu(),
-                    pred=pred.cpu(),
-                    label=int(sample['gt_label'].reshape(-1)[0]),
-                    costs=sample['exit_costs'].cpu()))
+            result = dict(
+                conf=conf.float().cpu(),
+                pred=pred.cpu(),
+                label=int(sample['gt_label'].reshape(-1)[0]),
+                costs=sample['exit_costs'].cpu())
+            if self.mean_ap and not self.fitting:  # thresholds are fitted on conf alone
+                result['scores'] = scores.float().cpu()
+            self.results.append(result)
 
     # ---- fitting pass -------------------------------------------------------------------------
     def start_fitting(self) -> None:
@@ -234,14 +282,21 @@ class EarlyExitMetric(BaseMetric):
         correct = torch.from_numpy(test['pred'] == test['label'][None])
         costs = test['costs'].tolist()
         metrics: dict = {}
+        scores = labels = None
+        if self.mean_ap:
+            scores = torch.stack([r['scores'] for r in results], 1)  # (K, N, C)
+            labels = torch.from_numpy(test['label'])
         for k in range(conf.size(0)):
             metrics[f'exit{k + 1}/top1'] = correct[k].double().mean().item() * 100.0
+            if scores is not None:
+                metrics[f'exit{k + 1}/mAP'] = mean_average_precision(scores[k], labels)
             metrics[f'exit{k + 1}/macs'] = costs[k]
         metrics['exit_costs'] = costs
         if not self.budget:
             return metrics
         fit_conf, fit_name, fit_size = self._fit_arrays(test)
-        curve = budgeted_curve(fit_conf, conf, correct, costs, self.p_range, self.q_denominator)
+        curve = budgeted_curve(fit_conf, conf, correct, costs, self.p_range, self.q_denominator,
+                               scores, labels)
         for key, value in curve.items():
             metrics[f'budget/{key}'] = value
         metrics['fit_set'] = fit_name
