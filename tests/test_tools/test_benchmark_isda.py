@@ -32,7 +32,21 @@ def test_small_settings(bench, covariance, monkeypatch):
     assert speed > 0 and memory > 1            # the per-sample path allocates N x C x A at least
     distinct = int(re.search(r'U=(\d+)', lines[0]).group(1))
     macs = bench.unavoidable_macs(covariance, 6, 24, 32, distinct)
-    assert f'{macs / 1e6:9.1f} M MACs' in lines[3]
+    assert 'square GEMM' in lines[3] and 'its GEMMs' in lines[4]
+    for line in lines[3:]:
+        assert f'{macs / 1e6:9.1f} M MACs' in line
+        assert float(re.search(r'bound = +([\d.]+)x', line).group(1)) > 0
+
+
+@pytest.mark.parametrize('covariance', ['full', 'diagonal'])
+def test_bound_gemms_count_the_unavoidable_macs(bench, covariance):
+    """The timed matmuls of the shape-matched bound are the counted ones, up to the non-matmul
+    terms (U·C·A row dot products for full covariance, N·A squares for the diagonal one)."""
+    labels = torch.tensor([0, 0, 2, 5, 5, 5, 1])
+    run, macs = bench.bound_gemms(covariance, 6, 24, labels, torch.device('cpu'))
+    run()
+    distinct, left_out = 4, (4 * 6 * 24 if covariance == 'full' else 7 * 24)
+    assert macs == bench.unavoidable_macs(covariance, 6, 24, 7, distinct) - left_out
 
 
 def test_train_step_line(bench):

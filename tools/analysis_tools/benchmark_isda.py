@@ -5,17 +5,34 @@ per-sample formulation on the same tensors, plus a ResNet-32 CIFAR train step wi
 For each setting it first checks that both formulations give the same loss, gradients (features,
 classifier weight and bias) and estimator state, then prints, measured in the same run:
 
-* time of one loss forward + backward (estimator update included; median of ``--repeat``),
+* time of one loss forward + backward (estimator update included),
 * peak memory allocated during that call above what was allocated before it (CUDA: the
   allocator's peak; CPU: the peak of the running sum of the allocations and frees that
   ``torch.profiler(profile_memory=True)`` records),
 * the FLOP bound: the multiply-adds the label-row formulation cannot avoid (logits forward and
-  backward, the batch scatter of the estimator, the ``U`` rows of ``S`` and their backward) at the
-  machine's measured matmul rate (a square float32 GEMM timed here).
+  backward, the estimator's batch scatter and merge, the ``U`` rows of ``S`` and their backward;
+  :func:`unavoidable_macs`) divided by a measured matmul rate, in two ways:
+
+  - at the rate of a square float32 GEMM (``1024³`` on CPUs, ``4096³`` on GPUs): the
+    machine's large-GEMM rate, a FLOP roofline that no implementation of these small, thin
+    products reaches; where the problem is bound by memory traffic (full covariance with few
+    classes: each merge reads and writes an ``A × A`` state for ``1 + m`` rank-one terms) the
+    ratio to it cannot approach 1;
+  - at the rate the machine reaches on **exactly the matmuls that the bound counts**, at their
+    shapes (:func:`bound_gemms`: the three logits GEMMs, and per distinct label the
+    ``A × (1 + m_c) × A`` accumulation into a ``(A, A)`` state followed by the
+    ``(C, A) × (A, A)`` row product on that state while it is in cache, or the diagonal rows'
+    three GEMMs), timed alone on random tensors of those shapes. This bound is what the counted
+    multiply-adds cost as matmuls on this machine, with nothing else: no estimator bookkeeping,
+    no scaling pass over the state, no cross-entropy, no autograd.
+
+All timings of a setting are medians over ``--repeat`` rounds in which every timed function runs
+once in turn (after a warm-up round), so that load from other processes on a shared machine
+affects all of them alike. Set ``OMP_NUM_THREADS`` to fix the thread count (printed).
 
 Example::
 
-    python tools/analysis_tools/benchmark_isda.py                    # all settings, CPU
+    OMP_NUM_THREADS=1 python tools/analysis_tools/benchmark_isda.py    # all settings, CPU
     python tools/analysis_tools/benchmark_isda.py --device cuda --repeat 10
 """
 import argparse
@@ -55,17 +72,20 @@ def _sync(device: torch.device) -> None:
         torch.cuda.synchronize(device)
 
 
-def time_call(fn: Callable[[], None], device: torch.device, repeat: int) -> float:
-    """Median seconds of ``fn`` after one warm-up call."""
-    fn()
-    _sync(device)
-    times = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        fn()
-        _sync(device)
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
+def time_interleaved(fns: Dict[str, Callable[[], None]], device: torch.device,
+                     repeat: int) -> Dict[str, float]:
+    """Median seconds of each function over ``repeat`` rounds that call every function once,
+    after one warm-up round: contention on a shared machine reaches all of them alike."""
+    times = {name: [] for name in fns}
+    for round_ in range(repeat + 1):
+        for name, fn in fns.items():
+            _sync(device)
+            start = time.perf_counter()
+            fn()
+            _sync(device)
+            if round_:
+                times[name].append(time.perf_counter() - start)
+    return {name: statistics.median(values) for name, values in times.items()}
 
 
 def peak_bytes(fn: Callable[[], None], device: torch.device) -> int:
@@ -88,20 +108,12 @@ def peak_bytes(fn: Callable[[], None], device: torch.device) -> int:
     return peak
 
 
-def matmul_rate(device: torch.device, size: int) -> float:
-    """Multiply-adds per second of a square float32 GEMM (the best of 5 calls: the bound is what
-    the machine can reach, and shared CPUs only ever slow a call down)."""
+def square_gemm(device: torch.device) -> Tuple[Callable[[], None], int]:
+    """A square float32 GEMM (``4096³`` on GPUs, ``1024³`` otherwise) and its multiply-adds."""
+    size = 4096 if device.type == 'cuda' else 1024
     a = torch.randn(size, size, device=device)
     b = torch.randn(size, size, device=device)
-    torch.mm(a, b)
-    best = float('inf')
-    for _ in range(5):
-        _sync(device)
-        start = time.perf_counter()
-        torch.mm(a, b)
-        _sync(device)
-        best = min(best, time.perf_counter() - start)
-    return size**3 / best
+    return (lambda: torch.mm(a, b)), size**3
 
 
 def unavoidable_macs(covariance: str, num_classes: int, dim: int, batch: int,
@@ -115,6 +127,62 @@ def unavoidable_macs(covariance: str, num_classes: int, dim: int, batch: int,
         estimator = batch * dim
         rows = 2 * distinct * num_classes * dim + 3 * distinct * num_classes * dim
     return logits + estimator + rows
+
+
+def bound_gemms(covariance: str, num_classes: int, dim: int, labels: torch.Tensor,
+                device: torch.device) -> Tuple[Callable[[], None], int]:
+    """The matmuls that :func:`unavoidable_macs` counts, at their shapes, and their multiply-adds.
+
+    Logits: ``(N, A)·(A, C)`` forward, ``(N, C)·(C, A)`` and ``(C, N)·(N, A)`` backward. Full
+    covariance, per distinct label ``c`` with ``m_c`` samples: the merge as one accumulation
+    ``Σ_c += Yᵀ Y`` with ``Y`` of shape ``(1 + m_c, A)`` (``m_c`` centred rows and the mean
+    shift) into a ``(A, A)`` state of its own, then ``(C, A)·(A, A)`` on that state while it is
+    in cache. Diagonal: ``(U, 2A)·(2A, C)`` forward, ``(C, U)·(U, 2A)`` and ``(U, C)·(C, A)``
+    backward. Left out (not matmuls): the ``U·C·A`` row dot products of the full rows and the
+    ``N·A`` squares of the diagonal estimator, under 0.2 % of the count in every setting.
+    """
+    gen = torch.Generator(device='cpu').manual_seed(0)
+
+    def rand(*shape: int) -> torch.Tensor:
+        return torch.randn(*shape, generator=gen).to(device)
+
+    batch = labels.numel()
+    counts = torch.bincount(labels.cpu(), minlength=num_classes)
+    sizes = counts[counts > 0].tolist()
+    feats, weight, grad = rand(batch, dim), rand(num_classes, dim), rand(batch, num_classes)
+    logits, grad_feats, grad_weight = rand(batch, num_classes), rand(batch, dim), rand(
+        num_classes, dim)
+    # Outputs are preallocated (out=): the bound pays for no allocation.
+    gemms = [lambda: torch.mm(feats, weight.t(), out=logits),
+             lambda: torch.mm(grad, weight, out=grad_feats),
+             lambda: torch.mm(grad.t(), feats, out=grad_weight)]
+    macs = 3 * batch * num_classes * dim
+    if covariance == 'full':
+        state = rand(len(sizes), dim, dim)
+        merged = [rand(1 + m, dim) for m in sizes]
+        projected = rand(len(sizes), num_classes, dim)
+
+        def per_class():
+            for u, rows in enumerate(merged):
+                state[u].addmm_(rows.t(), rows)
+                torch.mm(weight, state[u], out=projected[u])
+
+        gemms.append(per_class)
+        macs += (batch + len(sizes)) * dim * dim + len(sizes) * num_classes * dim * dim
+    else:
+        left, right = rand(len(sizes), 2 * dim), rand(num_classes, 2 * dim)
+        grad_rows, table = rand(len(sizes), num_classes), rand(len(sizes), num_classes)
+        grad_right, grad_left = rand(num_classes, 2 * dim), rand(len(sizes), dim)
+        gemms += [lambda: torch.mm(left, right.t(), out=table),
+                  lambda: torch.mm(grad_rows.t(), left, out=grad_right),
+                  lambda: torch.mm(grad_rows, weight, out=grad_left)]
+        macs += 5 * len(sizes) * num_classes * dim
+
+    def run():
+        for gemm in gemms:
+            gemm()
+
+    return run, macs
 
 
 def _make_problem(covariance: str, num_classes: int, dim: int, batch: int,
@@ -177,30 +245,32 @@ def bench_setting(name: str, args: argparse.Namespace, device: torch.device) -> 
     torch.testing.assert_close(ours.estimator.mean, ref.Ave, rtol=1e-4, atol=1e-5)
     del got, expected
 
-    def run_ours():
-        _our_step(ours, weight, bias, feats, labels)
-
-    def run_ref():
-        _ref_step(ref, weight, bias, feats, labels, args.lambda0)
-
-    rate = matmul_rate(device, 4096 if device.type == 'cuda' else 1024)
-    t_ours = time_call(run_ours, device, args.repeat)
-    t_ref = time_call(run_ref, device, args.repeat)
-    m_ours = peak_bytes(run_ours, device)
-    m_ref = peak_bytes(run_ref, device)
+    square, square_macs = square_gemm(device)
+    gemms, gemm_macs = bound_gemms(covariance, num_classes, dim, labels, device)
+    times = time_interleaved(
+        dict(ours=lambda: _our_step(ours, weight, bias, feats, labels),
+             ref=lambda: _ref_step(ref, weight, bias, feats, labels, args.lambda0),
+             square=square, gemms=gemms), device, args.repeat)
+    m_ours = peak_bytes(lambda: _our_step(ours, weight, bias, feats, labels), device)
+    m_ref = peak_bytes(lambda: _ref_step(ref, weight, bias, feats, labels, args.lambda0), device)
     distinct = int(torch.unique(labels).numel())
     macs = unavoidable_macs(covariance, num_classes, dim, batch, distinct)
-    bound = macs / rate
-    return [
+    t_ours, t_ref = times['ours'], times['ref']
+    lines = [
         f'{name:<11} {covariance:<8} C={num_classes:<5} A={dim:<5} N={batch:<4} U={distinct:<4} '
         f'equal outputs: yes',
         f'    time     label-rows {t_ours * 1e3:9.2f} ms   per-sample {t_ref * 1e3:9.2f} ms   '
         f'speed-up {t_ref / t_ours:6.2f}x',
         f'    peak mem label-rows {m_ours / 2**20:9.2f} MiB  per-sample {m_ref / 2**20:9.2f} MiB  '
         f'ratio    {m_ref / max(m_ours, 1):6.2f}x',
-        f'    FLOP bound {macs / 1e6:9.1f} M MACs at {rate / 1e9:.1f} G MAC/s -> '
-        f'{bound * 1e3:8.3f} ms; label-rows / bound = {t_ours / bound:5.2f}x',
     ]
+    for what, rate in (('square GEMM', square_macs / times['square']),
+                       ('its GEMMs', gemm_macs / times['gemms'])):
+        bound = macs / rate
+        lines.append(f'    FLOP bound {macs / 1e6:9.1f} M MACs at {rate / 1e9:6.1f} G MAC/s '
+                     f'({what:<11}) -> {bound * 1e3:8.3f} ms; label-rows / bound = '
+                     f'{t_ours / bound:5.2f}x')
+    return lines
 
 
 def bench_train_step(args: argparse.Namespace, device: torch.device) -> List[str]:
@@ -220,7 +290,7 @@ def bench_train_step(args: argparse.Namespace, device: torch.device) -> List[str
     samples = [DataSample().set_gt_label(int(y)) for y in labels]
     for s in samples:
         s.gt_label = s.gt_label.to(device)
-    results = {}
+    steps = {}
     for name in ('ce', 'isda'):
         torch.manual_seed(args.seed)
         head = (ISDALinearClsHead(num_classes, 64, isda_cfg=dict(
@@ -231,13 +301,14 @@ def bench_train_step(args: argparse.Namespace, device: torch.device) -> List[str
         optim = torch.optim.SGD(model.parameters(), lr=0.1, momentum=0.9, nesterov=True,
                                 weight_decay=1e-4)
 
-        def step():
+        def step(model=model, optim=optim):
             optim.zero_grad(set_to_none=True)
             loss = model.loss(inputs, samples)['loss']
             loss.backward()
             optim.step()
 
-        results[name] = time_call(step, device, args.repeat)
+        steps[name] = step
+    results = time_interleaved(steps, device, args.repeat)
     ratio = results['isda'] / results['ce']
     return [
         f'ResNet-32 train step (batch {args.train_batch}, C={num_classes}, full covariance A=64): '
@@ -251,7 +322,7 @@ def main() -> None:
     device = torch.device(args.device)
     torch.manual_seed(args.seed)
     print(f'device {device}, torch {torch.__version__}, threads {torch.get_num_threads()}; '
-          'the matmul rate is measured before each setting')
+          f'medians of {args.repeat} interleaved rounds')
     for name in args.settings:
         for line in bench_setting(name, args, device):
             print(line, flush=True)

@@ -19,7 +19,7 @@ benchmark). The term has no gradient with respect to the features; ``Σ`` is alw
 
 Shapes: ``N`` samples (pixels, RoIs), ``A`` feature width, ``C`` classes, ``U`` distinct labels.
 """
-from typing import List, Optional, Tuple, Union
+from typing import Callable, List, Optional, Tuple, Union
 
 import torch
 import torch.nn as nn
@@ -123,21 +123,15 @@ def _class_parts(classes: torch.Tensor,
 
 
 class _FullCovRows(torch.autograd.Function):
-    """``S[u, :]`` for full covariances; the backward reuses ``P_c = D_c Σ_c``.
+    """Attaches the gradient to rows ``S[u, :]`` computed without autograd from ``P_u = D_u Σ_u``.
 
     ``S[c, j] = d_jᵀ Σ_c d_j`` with ``D_c = W − 1·w_cᵀ`` gives ``∂S[c, j]/∂d_j = 2 Σ_c d_j`` (``Σ``
     symmetric), i.e. ``2 P_c[j]``: the backward needs no second ``C·A²`` matmul per class.
     """
 
     @staticmethod
-    def forward(ctx, weight: torch.Tensor, cov: torch.Tensor, classes: torch.Tensor):
-        num, dim = weight.shape
-        rows = weight.new_empty(classes.numel(), num)
-        projected = weight.new_empty(classes.numel(), num, dim)
-        for part, sel in _class_parts(classes, dim * dim + 2 * num * dim):
-            diff = weight.unsqueeze(0) - weight[classes[part]].unsqueeze(1)   # (k, C, A)
-            torch.bmm(diff, cov[sel], out=projected[part])
-            rows[part] = (projected[part] * diff).sum(-1)
+    def forward(ctx, weight: torch.Tensor, rows: torch.Tensor, projected: torch.Tensor,
+                classes: torch.Tensor) -> torch.Tensor:
         ctx.save_for_backward(projected, classes)
         return rows
 
@@ -145,10 +139,95 @@ class _FullCovRows(torch.autograd.Function):
     def backward(ctx, grad_rows: torch.Tensor):
         projected, classes = ctx.saved_tensors
         # dL/dD_c = 2 g_c ⊙ P_c; D_c = W − w_c, so W gets Σ_c dL/dD_c and w_c loses its row sum.
-        grad_diff = projected * (2 * grad_rows.unsqueeze(-1))
-        grad_weight = grad_diff.sum(0)
-        grad_weight.index_add_(0, classes, grad_diff.sum(1), alpha=-1)
+        # Two contractions instead of materialising the (U, C, A) product.
+        scale = 2 * grad_rows
+        grad_weight = torch.einsum('uc,uca->ca', scale, projected)
+        grad_weight.index_add_(0, classes, torch.bmm(scale.unsqueeze(1), projected).squeeze(1),
+                               alpha=-1)
+        return grad_weight, None, None, None
+
+
+class _DiagCovRows(torch.autograd.Function):
+    """``S[u, :]`` for diagonal covariances ``Σ_u = diag(v_u)``, with a hand-written backward.
+
+    ``S[u, j] = Σ_a v_ua (w_ja − w_ua)²`` expands into two ``(U, A)·(A, C)`` products,
+    ``V·(W⊙W)ᵀ − 2 (V⊙W_u)·Wᵀ + rowsum(V⊙W_u⊙W_u)``. With ``g`` the incoming gradient (zero at
+    ``j = u``, where ``S`` is set to exactly 0), ``∂/∂w_j = 2 Σ_u g_uj v_u ⊙ (w_j − w_u)``, i.e.
+    ``2 (W ⊙ gᵀV − gᵀ(V⊙W_u))``, and ``∂/∂w_u = −2 v_u ⊙ (gW − rowsum(g) w_u)``: three
+    ``U·C·A`` products and one ``(C, A)`` gradient, where autograd through the expansion would
+    accumulate five ``(C, A)`` gradients into ``W``.
+    """
+
+    @staticmethod
+    def forward(ctx, weight: torch.Tensor, var: torch.Tensor,
+                classes: torch.Tensor) -> torch.Tensor:
+        w_u = weight[classes]
+        scaled = var * w_u
+        rows = torch.addmm((scaled * w_u).sum(1, keepdim=True), var, (weight * weight).t())
+        rows.addmm_(scaled, weight.t(), alpha=-2)
+        # The expansion cancels only up to rounding at j = u; the target logit must stay exact.
+        rows.scatter_(1, classes.unsqueeze(1), 0.0)
+        ctx.save_for_backward(weight, var, classes)
+        return rows
+
+    @staticmethod
+    def backward(ctx, grad_rows: torch.Tensor):
+        weight, var, classes = ctx.saved_tensors
+        grad = grad_rows.scatter(1, classes.unsqueeze(1), 0.0)
+        w_u = weight[classes]
+        both = grad.t() @ torch.cat([var, var * w_u], dim=1)               # (C, 2A)
+        grad_weight = torch.addcmul(both[:, var.size(1):], weight, both[:, :var.size(1)],
+                                    value=-1).mul_(-2)
+        own = torch.addcmul(grad @ weight, grad.sum(1, keepdim=True), w_u, value=-1).mul_(var)
+        grad_weight.index_add_(0, classes, own, alpha=-2)
         return grad_weight, None, None
+
+
+class _FullCovRowBuilder:
+    """Builds the rows ``S[u, :]`` of the distinct labels ``u`` step by step (full covariance).
+
+    :meth:`visit` receives covariances ``Σ_u`` as they become available: from the state
+    (:func:`isda_label_rows`) or, in training, from the estimator right after their merge
+    (:meth:`ISDAEstimator.update`), while ``Σ_u`` is still in cache. That read of the ``U·A²``
+    state is then the only one; on CPUs memory traffic, not multiply-adds, bounds the merge.
+
+    Args:
+        weight: Classifier weight ``(C, A)`` float32; the gradient of :meth:`rows` flows into it.
+        classes: Distinct labels ``(U,)``, sorted ascending.
+    """
+
+    def __init__(self, weight: torch.Tensor, classes: torch.Tensor) -> None:
+        self.weight = weight
+        self.classes = classes
+        self.position = {c: k for k, c in enumerate(classes.tolist())}
+        self.projected = weight.new_empty(classes.numel(), *weight.shape)     # P_u, (U, C, A)
+        self.table = weight.new_empty(classes.numel(), weight.size(0))         # S[u, :], (U, C)
+
+    @torch.no_grad()
+    def visit(self, step_classes: List[int], cov: torch.Tensor) -> None:
+        """Compute ``P_u = D_u Σ_u`` and ``S[u, :]`` for the ``step_classes`` that are labels.
+
+        Args:
+            step_classes: Sorted class indices of the step (the estimator's may include classes
+                without a row here: the ignore bucket, or other ranks' labels).
+            cov: Their covariances ``(k, A, A)``.
+        """
+        hits = [i for i, c in enumerate(step_classes) if c in self.position]
+        if not hits:
+            return
+        if len(hits) < len(step_classes):
+            cov = cov[hits]
+        # Both lists are sorted and the labels a subset, so the hits are consecutive rows here.
+        first = self.position[step_classes[hits[0]]]
+        part = slice(first, first + len(hits))
+        weight = self.weight.detach()
+        diff = weight.unsqueeze(0) - weight[self.classes[part]].unsqueeze(1)     # (k, C, A)
+        torch.bmm(diff, cov, out=self.projected[part])
+        self.table[part] = (self.projected[part] * diff).sum(-1)
+
+    def rows(self) -> torch.Tensor:
+        """``S[classes, :]`` ``(U, C)`` with its gradient into the weight (after all visits)."""
+        return _FullCovRows.apply(self.weight, self.table, self.projected, self.classes)
 
 
 def isda_label_rows(weight: torch.Tensor, cov: torch.Tensor,
@@ -158,7 +237,7 @@ def isda_label_rows(weight: torch.Tensor, cov: torch.Tensor,
     Args:
         weight: Classifier weight ``(C, A)``; gradients flow into it.
         cov: Covariances, ``(C', A, A)`` (full) or ``(C', A)`` (diagonal), ``C' ≥ C``; detached.
-        classes: Distinct class indices ``(U,)`` in ``[0, C)``.
+        classes: Distinct class indices ``(U,)`` in ``[0, C)``, sorted ascending.
 
     Returns:
         ``(U, C)`` float32, zero at ``S[c, c]``. Costs ``U·C·A²`` (full) or ``2·U·C·A`` (diagonal)
@@ -167,15 +246,24 @@ def isda_label_rows(weight: torch.Tensor, cov: torch.Tensor,
     weight = weight.float()
     cov = cov.detach()
     if cov.dim() == 3:
-        return _FullCovRows.apply(weight, cov, classes)
-    var = cov[classes]                                            # (U, A)
-    w_u = weight[classes]                                         # (U, A)
-    # Σ_a V[c,a] (W[j,a] − W[c,a])² expanded into one (U, 2A) @ (2A, C) product.
-    left = torch.cat([var, -2 * var * w_u], dim=1)
-    right = torch.cat([weight * weight, weight], dim=1)
-    rows = left @ right.t() + (var * w_u * w_u).sum(1, keepdim=True)
-    # The expansion cancels only up to rounding at j = c; the target logit must stay exact.
-    return rows.scatter(1, classes.unsqueeze(1), 0.0)
+        builder = _FullCovRowBuilder(weight, classes)
+        step_classes = classes.tolist()
+        for part, sel in _class_parts(classes, cov.size(1)**2 + 2 * weight.numel()):
+            builder.visit(step_classes[part], cov[sel])
+        return builder.rows()
+    return _DiagCovRows.apply(weight, cov[classes], classes)
+
+
+def _add_rows(logits: torch.Tensor, rows: torch.Tensor, slot: torch.Tensor, ratio: float,
+              valid: Optional[torch.Tensor]) -> torch.Tensor:
+    """``z + (λ/2)·S[y]``: ``slot`` indexes ``rows`` for the valid samples."""
+    if valid is None:
+        return logits + (0.5 * ratio) * rows[slot]
+    # Ignored samples gather a zero row.
+    table = torch.cat([rows, rows.new_zeros(1, rows.size(1))])
+    index = torch.full_like(valid, rows.size(0), dtype=torch.long)
+    index[valid] = slot
+    return logits + (0.5 * ratio) * table[index]
 
 
 def isda_augment(logits: torch.Tensor,
@@ -203,14 +291,7 @@ def isda_augment(logits: torch.Tensor,
     with torch.autocast(logits.device.type, enabled=False):
         classes, slot = torch.unique(labels if valid is None else labels[valid],
                                      return_inverse=True)
-        rows = isda_label_rows(weight, cov, classes)
-        if valid is None:
-            return logits + (0.5 * ratio) * rows[slot]
-        # Ignored samples gather a zero row.
-        table = torch.cat([rows, rows.new_zeros(1, rows.size(1))])
-        index = torch.full_like(labels, classes.numel())
-        index[valid] = slot
-        return logits + (0.5 * ratio) * table[index]
+        return _add_rows(logits, isda_label_rows(weight, cov, classes), slot, ratio, valid)
 
 
 @MODELS.register_module()
@@ -290,30 +371,41 @@ class ISDAEstimator(nn.Module):
                                  f'[{low}, {high}]')
 
     @torch.no_grad()
-    def update(self, features: torch.Tensor, labels: torch.Tensor) -> None:
+    def update(self,
+               features: torch.Tensor,
+               labels: torch.Tensor,
+               on_merge: Optional[Callable[[List[int], torch.Tensor], None]] = None) -> None:
         """Merge a batch into the statistics.
 
         Args:
             features: ``(N, A)``; detached and promoted to float32 here.
             labels: ``(N,)`` in ``[0, C)``.
+            on_merge: Full covariance only: called after each step of the merge with the step's
+                sorted class indices and their merged ``(k, A, A)`` covariances (a view of the
+                state or a copy), so that a consumer reads them while they are in cache
+                (:class:`ISDALoss` builds the rows of ``S`` there).
         """
         self.check_inputs(features, labels)
-        feats = features.detach().float()
-        labels = labels.long()
+        # The statistics stay float32 under AMP (spec §9, pitfall 8).
+        with torch.autocast(features.device.type, enabled=False):
+            self._merge(features.detach().float(), labels.long(), on_merge)
+
+    def _merge(self, feats: torch.Tensor, labels: torch.Tensor,
+               on_merge: Optional[Callable[[List[int], torch.Tensor], None]]) -> None:
         num, dim = self.num_classes, self.feature_dim
         counts = self._reduce(torch.bincount(labels, minlength=num))
-        sums = self._reduce(feats.new_zeros(num, dim).index_add_(0, labels, feats))
         present = counts.nonzero().squeeze(1)                     # (U,), identical on all ranks
         if present.numel() == 0:
             return
+        slot = torch.empty(num, dtype=torch.long, device=feats.device)
+        slot[present] = torch.arange(present.numel(), device=feats.device)
+        slot = slot[labels]
         m = counts[present]
         n = self.count[present]
         # Weights from exact integer counts (float64) so that huge pixel counts stay exact.
         w = (m.double() / (m + n).double()).float()
-        batch_mean = sums[present] / m.unsqueeze(1).float()       # (U, A)
-        slot = torch.empty(num, dtype=torch.long, device=feats.device)
-        slot[present] = torch.arange(present.numel(), device=feats.device)
-        slot = slot[labels]
+        sums = self._reduce(feats.new_zeros(present.numel(), dim).index_add_(0, slot, feats))
+        batch_mean = sums / m.unsqueeze(1).float()                # (U, A)
         centred = feats - batch_mean[slot]                        # (N, A)
         delta = self.mean[present] - batch_mean                   # (U, A)
         if self.covariance == 'diagonal':
@@ -323,42 +415,53 @@ class ISDAEstimator(nn.Module):
                                  scatter * (w / m.float()).unsqueeze(1) +
                                  delta * delta * (w * (1 - w)).unsqueeze(1))
         else:
-            self._update_full(present, slot, centred, delta, m, w)
+            self._update_full(present, slot, centred, delta, m, w, on_merge)
         self.mean[present] = (self.mean[present] * (1 - w).unsqueeze(1) +
                               batch_mean * w.unsqueeze(1))
         self.count[present] += m
 
     def _update_full(self, present: torch.Tensor, slot: torch.Tensor, centred: torch.Tensor,
-                     delta: torch.Tensor, m: torch.Tensor, w: torch.Tensor) -> None:
-        """Full-covariance merge with batched products over steps of present classes.
+                     delta: torch.Tensor, m: torch.Tensor, w: torch.Tensor,
+                     on_merge: Optional[Callable[[List[int], torch.Tensor], None]]) -> None:
+        """Full-covariance merge: one product per class (CPU) or per step of classes (GPU).
 
-        The class-``c`` rows of the centred batch are packed into a zero-padded
-        ``(U, max_m, A)`` tensor, so ``Σ_i x_i x_iᵀ`` of every class is one batched product
-        (``U·max_m·A²`` multiply-adds, ``N·A²`` without padding); the state of absent classes is
-        not read. With ``sync='all_reduce'`` the scatter about the global batch mean is summed
-        over ranks before the merge (the padding uses the global ``max_m`` so that all ranks run
-        the same chunks).
+        Class ``u`` with ``m`` batch rows is packed as ``Y = [Δ; x_1 − μ'; ...; x_m − μ']`` with
+        row weights ``s = (w(1 − w), w/m, ..., w/m)``, so the whole merge is
+        ``Σ ← (1 − w) Σ + Yᵀ diag(s) Y``: one scaling pass and one ``A × (1 + m) × A`` product
+        that accumulates into the state, ``(N + U)·A²`` multiply-adds in all. Classes are
+        zero-padded to the widest class of a step; the state of absent classes is not read.
+        With ``sync='all_reduce'`` the products are summed over ranks before the merge; the
+        ``Δ`` row (the same on every rank, from global statistics) is carried by rank 0 only,
+        and the padding follows the global counts so that all ranks run the same steps.
         """
         num_present, dim = delta.shape
         order = torch.argsort(slot, stable=True)
         sorted_slot = slot[order]
         local = torch.bincount(slot, minlength=num_present)
-        position = torch.arange(slot.numel(), device=slot.device) - (
+        position = 1 + torch.arange(slot.numel(), device=slot.device) - (
             torch.cumsum(local, 0) - local)[sorted_slot]
-        width = int(m.max())
-        packed = centred.new_zeros(num_present, width, dim)
+        sizes, classes = m.tolist(), present.tolist()
+        packed = centred.new_zeros(num_present, 1 + max(sizes), dim)
+        packed[:, 0] = delta
         packed[sorted_slot, position] = centred[order]
-        keep, share, shift = (1 - w).view(-1, 1, 1), (w / m.float()).view(-1, 1, 1), (
-            w * (1 - w)).view(-1, 1, 1)
-        for part, sel in _class_parts(present, dim * dim * 3 + width * dim):
-            rows = packed[part]
-            # share = w/m is the global weight, so scaling before the sum over ranks is exact.
-            scatter = self._reduce(torch.bmm(rows.transpose(1, 2) * share[part], rows))
-            merged = self.cov[sel].mul_(keep[part]).add_(scatter)
-            diff = delta[part].unsqueeze(2)
-            merged.baddbmm_(diff * shift[part], diff.transpose(1, 2))
+        reducing = self.sync == 'all_reduce' and dist.get_world_size() > 1
+        weights = (w / m.float()).unsqueeze(1).repeat(1, packed.size(1))
+        weights[:, 0] = w * (1 - w) if not reducing or dist.get_rank() == 0 else 0
+        scaled = packed * weights.unsqueeze(2)
+        keep = (1 - w).view(-1, 1, 1)
+        for part, sel in _class_parts(present, dim * dim * 3 + packed.size(1) * dim):
+            width = 1 + max(sizes[part])
+            lhs, rhs = scaled[part, :width].transpose(1, 2), packed[part, :width]
+            # Scaling first and accumulating in the product beats addmm's beta on CPUs.
+            state = self.cov[sel].mul_(keep[part])
+            if reducing:
+                state.add_(self._reduce(torch.bmm(lhs, rhs)))
+            else:
+                state.baddbmm_(lhs, rhs)
             if isinstance(sel, torch.Tensor):          # a gathered copy, not a view
-                self.cov[sel] = merged
+                self.cov[sel] = state
+            if on_merge is not None:
+                on_merge(classes[part], state)
 
 
 @MODELS.register_module()
@@ -448,15 +551,24 @@ class ISDALoss(nn.Module):
                 raise ValueError(
                     f'labels must lie in [0, {self.num_classes}) or equal ignore_index='
                     f'{self.ignore_index}, got a label >= {self.num_classes}')
+        ratio = self.ratio
+        builder = None
+        if self.training and ratio != 0 and self.estimator.covariance == 'full':
+            # The rows of S are built inside the merge, while each updated Σ_u is in cache.
+            classes, slot = torch.unique(labels if valid is None else labels[valid],
+                                         return_inverse=True)
+            builder = _FullCovRowBuilder(weight.float(), classes)
         if self.training:
-            self.estimator.update(features, bucket_labels)
+            self.estimator.update(features, bucket_labels, builder.visit if builder else None)
             if not self._logged:
                 print_log(f'ISDA: {self.estimator.extra_repr()}, {self.extra_repr()}',
                           logger='current')
                 self._logged = True
         else:
             self.estimator.check_inputs(features, bucket_labels)
-        return isda_augment(logits, weight, self.estimator.cov, labels, self.ratio, valid)
+        if builder is None:
+            return isda_augment(logits, weight, self.estimator.cov, labels, ratio, valid)
+        return _add_rows(logits.float(), builder.rows(), slot, ratio, valid)
 
     def forward(self, features: torch.Tensor, logits: torch.Tensor, labels: torch.Tensor,
                 classifier: Union[nn.Module, torch.Tensor]) -> torch.Tensor:

@@ -167,6 +167,26 @@ def test_isda_loss_bounds_and_monotonicity():
     assert feats.grad.abs().max() == 0
 
 
+def test_hand_written_backwards_match_finite_differences():
+    """The custom backwards of the full-covariance rows (built from ``P = DΣ``) and of the
+    diagonal rows, in float64."""
+    torch.manual_seed(9)
+    weight = torch.randn(7, 5, dtype=torch.float64, requires_grad=True)
+    classes = torch.tensor([0, 3, 6])
+    basis = torch.randn(9, 5, 5, dtype=torch.float64)
+    full = basis @ basis.transpose(1, 2)
+    var = torch.rand(9, 5, dtype=torch.float64)
+
+    def full_rows(w):
+        builder = isda_loss_module._FullCovRowBuilder(w, classes)
+        builder.visit(classes.tolist(), full[classes])
+        return builder.rows()
+
+    assert torch.autograd.gradcheck(full_rows, (weight, ))
+    assert torch.autograd.gradcheck(
+        lambda w: isda_loss_module._DiagCovRows.apply(w, var[classes], classes), (weight, ))
+
+
 def test_label_rows_only_for_present_classes():
     weight, cov = torch.randn(9, 4), torch.rand(9, 4)
     rows = isda_label_rows(weight, cov, torch.tensor([2, 7]))
@@ -201,7 +221,13 @@ def test_lambda_follows_runner_progress():
         loss.ratio
 
 
-def test_segmentation_ignore_bucket():
+@pytest.mark.parametrize('chunk', [None, 2**23])
+def test_segmentation_ignore_bucket(chunk, monkeypatch):
+    """``chunk`` forces the batched (GPU) steps: the ignore bucket then shares a step with label
+    classes, whose rows are built inside the merge."""
+    if chunk is not None:
+        monkeypatch.setattr(isda_loss_module, '_PER_CLASS_DEVICES', ())
+        monkeypatch.setattr(isda_loss_module, '_CHUNK_ELEMENTS', chunk)
     loss = ISDALoss(3, 4, lambda0=1.0, schedule='constant', ignore_index=255)
     clean = ISDALoss(3, 4, lambda0=1.0, schedule='constant')
     gen = torch.Generator().manual_seed(6)
