@@ -4,9 +4,16 @@
 Builds the ImageNet classifier (backbone + pooling + head) with random weights, random BN
 statistics and non-zero SFR gamma, condenses it fully (``set_progress(1.0)``), converts a copy
 (``switch_to_deploy``) and times both in eval mode at each batch size, alternating the two models
-between repeats. Prints the median latencies, their ratio, the largest output difference and
-the MACs of both models (``dynamicnet.utils.complexity.count_macs``, rules ``condensenet`` and
-``macs``).
+between repeats. Prints the MACs of both models (``dynamicnet.utils.complexity.count_macs``, rules
+``condensenet`` and ``macs``), then per batch size the median wall-clock latency and the median
+CPU time of the process per forward, the speed-up by each, and the largest output difference.
+
+With ``--threads 1`` (default) the CPU time equals the latency on an otherwise idle machine; on a
+shared machine it leaves out the time the process waits for a core, so its ratio is the more
+stable one. Large activations are page-faulted afresh by glibc's default allocator at every call
+(kernel time, counted in both clocks, the same for both models); PyTorch's CPU tuning guide
+recommends an allocator that reuses memory (jemalloc / tcmalloc, or for glibc
+``MALLOC_MMAP_MAX_=0 MALLOC_TRIM_THRESHOLD_=100000000000``).
 
 Example::
 
@@ -16,7 +23,7 @@ import argparse
 import copy
 import statistics
 import time
-from typing import Dict, List
+from typing import Dict, List, Optional, Tuple
 
 import torch
 import torch.nn as nn
@@ -57,14 +64,14 @@ def build(arch: str, seed: int) -> nn.Module:
     return model.eval()
 
 
-def time_ms(model: nn.Module, x: torch.Tensor) -> float:
-    """Wall time of one forward in milliseconds."""
-    start = time.perf_counter()
+def time_ms(model: nn.Module, x: torch.Tensor) -> Tuple[float, float]:
+    """Wall-clock time and CPU time of the process of one forward, in milliseconds."""
+    wall, cpu = time.perf_counter(), time.process_time()
     model(x, mode='tensor')
-    return (time.perf_counter() - start) * 1e3
+    return (time.perf_counter() - wall) * 1e3, (time.process_time() - cpu) * 1e3
 
 
-def main() -> None:
+def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     parser.add_argument('--arch', default='a', choices=sorted(HEAD_WIDTH))
     parser.add_argument('--batch-sizes', type=int, nargs='+', default=[1, 32])
@@ -73,9 +80,12 @@ def main() -> None:
     parser.add_argument('--warmup', type=int, default=3)
     parser.add_argument('--repeats', type=int, default=10)
     parser.add_argument('--seed', type=int, default=0)
-    args = parser.parse_args()
-    torch.set_num_threads(args.threads)
+    return parser.parse_args(argv)
 
+
+def run(args: argparse.Namespace) -> List[Dict[str, float]]:
+    """Print the comparison; returns one row of medians and differences per batch size."""
+    torch.set_num_threads(args.threads)
     train_model = build(args.arch, args.seed)
     deploy_model = copy.deepcopy(train_model)
     deploy_model.backbone.switch_to_deploy()
@@ -93,10 +103,11 @@ def main() -> None:
               f'{count_params(model, rules="condensenet") / 1e6:.3f}M, stored params '
               f'{count_params(model) / 1e6:.3f}M')
 
-    header = f'{"batch":>5} {"training ms":>12} {"converted ms":>13} {"speed-up":>9} ' \
-             f'{"logits max|diff|":>17} {"max|logit|":>10} {"features max|diff|":>19} ' \
-             f'{"max|feature|":>12}'
-    print(header)
+    print(f'{"":5} {"wall-clock ms (median)":^32} {"CPU ms (median)":^32}')
+    print(f'{"batch":>5} {"training":>10} {"converted":>10} {"speed-up":>9}  {"training":>10} '
+          f'{"converted":>10} {"speed-up":>9} {"logits max|diff|":>17} {"max|logit|":>10} '
+          f'{"features max|diff|":>19} {"max|feature|":>12}')
+    rows = []
     with torch.inference_mode():
         for batch in args.batch_sizes:
             x = torch.randn(batch, 3, args.input_size, args.input_size,
@@ -105,19 +116,34 @@ def main() -> None:
             for _ in range(args.warmup):
                 for m in models.values():
                     m(x, mode='tensor')
-            samples: Dict[str, List[float]] = {n: [] for n in models}
+            samples: Dict[str, List[Tuple[float, float]]] = {n: [] for n in models}
             for _ in range(args.repeats):
                 for n, m in models.items():
                     samples[n].append(time_ms(m, x))
-            t_train = statistics.median(samples['training-time'])
-            t_conv = statistics.median(samples['converted'])
-            diff = (outs['training-time'] - outs['converted']).abs().max().item()
-            scale = outs['training-time'].abs().max().item()
+            wall = {n: statistics.median(s[0] for s in v) for n, v in samples.items()}
+            cpu = {n: statistics.median(s[1] for s in v) for n, v in samples.items()}
             feats = {n: m.backbone(x)[-1] for n, m in models.items()}
-            feat_diff = (feats['training-time'] - feats['converted']).abs().max().item()
-            feat_scale = feats['training-time'].abs().max().item()
-            print(f'{batch:>5} {t_train:>12.2f} {t_conv:>13.2f} {t_train / t_conv:>8.2f}x '
-                  f'{diff:>17.2e} {scale:>10.3g} {feat_diff:>19.2e} {feat_scale:>12.3g}')
+            row = dict(
+                batch=batch,
+                wall_train=wall['training-time'],
+                wall_conv=wall['converted'],
+                cpu_train=cpu['training-time'],
+                cpu_conv=cpu['converted'],
+                logits_diff=(outs['training-time'] - outs['converted']).abs().max().item(),
+                logits_max=outs['training-time'].abs().max().item(),
+                feature_diff=(feats['training-time'] - feats['converted']).abs().max().item(),
+                feature_max=feats['training-time'].abs().max().item())
+            rows.append(row)
+            print(f'{batch:>5} {row["wall_train"]:>10.2f} {row["wall_conv"]:>10.2f} '
+                  f'{row["wall_train"] / row["wall_conv"]:>8.2f}x  {row["cpu_train"]:>10.2f} '
+                  f'{row["cpu_conv"]:>10.2f} {row["cpu_train"] / row["cpu_conv"]:>8.2f}x '
+                  f'{row["logits_diff"]:>17.2e} {row["logits_max"]:>10.3g} '
+                  f'{row["feature_diff"]:>19.2e} {row["feature_max"]:>12.3g}')
+    return rows
+
+
+def main() -> None:
+    run(parse_args())
 
 
 def _executed_macs(model: nn.Module, x: torch.Tensor) -> int:

@@ -18,10 +18,10 @@ from mmpretrain.models.backbones.base_backbone import BaseBackbone
 from torch import Tensor
 from torch.nn.modules.batchnorm import _BatchNorm
 
-from dynamicnet.models.utils.condensenetv2_layers import (CONDENSING_LAYERS, CondensedLGC,
-                                                          CondensedSFR, CondenseSELayer,
-                                                          LearnedGroupConv, PreActConv,
-                                                          SparseFeatureReactivation)
+from dynamicnet.models.utils.condensenetv2_layers import (CONDENSING_LAYERS, AvgPool2x2,
+                                                          CondensedLGC, CondensedSFR,
+                                                          CondenseSELayer, LearnedGroupConv,
+                                                          PreActConv, SparseFeatureReactivation)
 from dynamicnet.registry import MODELS
 
 __all__ = ['CondenseNetV2', 'CondenseNetV2Layer']
@@ -187,7 +187,7 @@ class CondenseNetV2(BaseBackbone):
                 channels += growth
             self.stages.append(nn.Sequential(*layers))
             self.out_channels.append(channels)
-        self.transition = nn.AvgPool2d(2, 2)
+        self.transition = AvgPool2x2()
         self.norm_last = nn.BatchNorm2d(channels)
         self.act_last = nn.ReLU(inplace=True)
         self._freeze_stages()

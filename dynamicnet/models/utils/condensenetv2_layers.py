@@ -33,7 +33,7 @@ from torch import Tensor
 
 __all__ = [
     'condensation_stage', 'LearnedGroupConv', 'SparseFeatureReactivation', 'CondensedLGC',
-    'CondensedSFR', 'CondenseSELayer', 'PreActConv', 'CONDENSING_LAYERS'
+    'CondensedSFR', 'CondenseSELayer', 'PreActConv', 'AvgPool2x2', 'CONDENSING_LAYERS'
 ]
 
 
@@ -435,6 +435,28 @@ class CondenseSELayer(nn.Module):
         """(B, C, H, W) -> (B, C, H, W) rescaled per channel."""
         scale = self.fc(self.pool(x).flatten(1))
         return x * scale[:, :, None, None]
+
+
+class AvgPool2x2(nn.AvgPool2d):
+    """``nn.AvgPool2d(2, 2)`` (floor mode), computed on CPU as two strided additions.
+
+    The dense-block transitions pool up to thousands of channels. PyTorch's CPU ``avg_pool2d``
+    kernel for NCHW tensors is 4-8x slower than adding the row pairs and then the column pairs
+    (e.g. 4.6 ms vs 1.0 ms for a (8, 24, 112, 112) input on one thread); the result is the same up
+    to float rounding. Other devices use the native kernel. It stays an ``nn.AvgPool2d`` so that
+    :func:`dynamicnet.utils.complexity.count_macs` counts it.
+    """
+
+    def __init__(self) -> None:
+        super().__init__(2, 2)
+
+    def forward(self, x: Tensor) -> Tensor:
+        """(B, C, H, W) -> (B, C, H // 2, W // 2); an odd last row / column is dropped."""
+        if x.device.type != 'cpu':
+            return super().forward(x)
+        h, w = x.shape[-2] // 2 * 2, x.shape[-1] // 2 * 2
+        rows = x[..., 0:h:2, :w] + x[..., 1:h:2, :w]
+        return (rows[..., 0::2] + rows[..., 1::2]).mul_(0.25)
 
 
 class PreActConv(nn.Sequential):

@@ -10,8 +10,8 @@ from mmengine.model import ExponentialMovingAverage
 
 from dynamicnet.models.backbones import CondenseNetV2
 from dynamicnet.models.utils.condensenetv2_ema import CondenseNetV2EMA
-from dynamicnet.models.utils.condensenetv2_layers import (CondensedLGC, CondensedSFR,
-                                                          LearnedGroupConv,
+from dynamicnet.models.utils.condensenetv2_layers import (AvgPool2x2, CondensedLGC,
+                                                          CondensedSFR, LearnedGroupConv,
                                                           SparseFeatureReactivation,
                                                           condensation_stage)
 
@@ -220,6 +220,18 @@ def test_ema_keeps_masks_binary():
         for n, b in plain.module.named_buffers() if n.endswith('_mask'))
     # The EMA copy never condenses by itself.
     assert ema.module.set_progress(0.3) == 0
+
+
+@pytest.mark.parametrize('shape', [(2, 5, 8, 8), (2, 5, 7, 9), (1, 3, 3, 2)])
+def test_transition_pool_equals_avg_pool(shape):
+    # The transition's strided-addition pooling is nn.AvgPool2d(2, 2), values and gradients.
+    x = torch.randn(*shape, dtype=torch.float64, requires_grad=True)
+    y, ref = AvgPool2x2()(x), nn.functional.avg_pool2d(x, 2, 2)
+    torch.testing.assert_close(y, ref, atol=1e-12, rtol=0)
+    g = torch.randn_like(ref)
+    torch.testing.assert_close(
+        torch.autograd.grad(y, x, g)[0], torch.autograd.grad(ref, x, g)[0], atol=1e-12, rtol=0)
+    assert isinstance(CondenseNetV2(arch='a').transition, nn.AvgPool2d)  # counted as pooling
 
 
 def test_frozen_stages_and_norm_eval():

@@ -1,0 +1,25 @@
+# Copyright (c) dynamicnet contributors. All rights reserved.
+"""tools/analysis_tools/benchmark_condensenetv2.py on a small input: both models, both clocks,
+equal outputs."""
+import os.path as osp
+import sys
+
+ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+sys.path.insert(0, osp.join(ROOT, 'tools', 'analysis_tools'))
+
+import benchmark_condensenetv2  # noqa: E402
+
+
+def test_benchmark_times_both_models_and_compares_outputs(capsys):
+    args = benchmark_condensenetv2.parse_args(
+        ['--arch', 'a', '--input-size', '64', '--batch-sizes', '1', '2', '--warmup', '0',
+         '--repeats', '1'])
+    rows = benchmark_condensenetv2.run(args)
+    assert [r['batch'] for r in rows] == [1, 2]
+    for row in rows:
+        assert all(row[k] > 0 for k in ('wall_train', 'wall_conv', 'cpu_train', 'cpu_conv'))
+        # Random weights, BN statistics and SFR gamma: the converted model gives the same output.
+        assert row['logits_diff'] <= 1e-5 * row['logits_max']
+        assert row['feature_diff'] <= 1e-5 * row['feature_max']
+    out = capsys.readouterr().out
+    assert 'MACs (official rules)     5.26M' in out and 'CPU ms' in out
