@@ -20,7 +20,6 @@ from typing import Optional, Sequence, Tuple, Union
 from mmengine.model import ModuleList
 from torch import Tensor
 
-from dynamicnet.models.backbones.dvt import ReuseState
 from dynamicnet.registry import MODELS
 from .multi_exit import MultiExitClassifier
 
@@ -82,16 +81,14 @@ class DVT(MultiExitClassifier):
         Args:
             k: 0-based exit index.
             state: Images ``(B, 3, H, W)`` for ``k = 0``, else ``(images, upstream)`` with
-                ``upstream`` the previous exit's :class:`ReuseState` fields (or None).
+                ``upstream`` the previous exit's
+                :class:`~dynamicnet.models.backbones.dvt.ReuseState` (or None).
 
         Returns:
             ``(logits (B, C), (images, ReuseState or None))``; the state is kept only as far as
             the next exit reuses it (batch partitioning then moves less memory).
         """
         images, upstream = (state, None) if k == 0 else state
-        if upstream is not None:
-            # batch partitioning turns the named tuple into a plain one
-            upstream = ReuseState(*upstream)
         backbone = self.backbones[k]
         feats, own = backbone(images, upstream=upstream, return_state=True)
         logits = self.heads[k](feats)

@@ -49,7 +49,7 @@ from torch import Tensor
 
 from dynamicnet.registry import MODELS
 from ..utils.ppo import CountedGRU, PPOPolicy, RolloutMemory, policy_state_encoder
-from .multi_exit import MultiExitClassifier
+from .multi_exit import MultiExitClassifier, select_batch
 
 __all__ = [
     'crop_patches', 'glance_input', 'gfnet_rewards', 'GlanceFocusEncoder', 'GRUStepClassifier',
@@ -57,27 +57,42 @@ __all__ = [
 ]
 
 
-def crop_patches(images: Tensor, actions: Tensor, patch_size: int) -> Tensor:
+def crop_patches(images: Tensor,
+                 actions: Tensor,
+                 patch_size: int,
+                 rows: Optional[Tensor] = None) -> Tensor:
     """Integer crops at normalised top-left corners, exact copies of input pixels.
 
+    One ``torch.take`` reads only the ``B C P^2`` patch pixels, straight into a contiguous
+    ``(B, C, P, P)`` tensor (the layout the glance step feeds its encoder, so both steps run the
+    same convolution kernels).
+
     Args:
-        images: ``(B, C, H, W)`` full-resolution images.
+        images: ``(N, C, H, W)`` full-resolution images.
         actions: ``(B, 2)`` in ``[0, 1]``: ``(row, column)`` of the top-left corner as a fraction
             of ``(H - P, W - P)``.
         patch_size: ``P``.
+        rows: ``(B,)`` long, the image each crop is taken from; ``None`` means ``arange(N)``
+            (``B = N``). Early exit passes the rows still in the batch, so the full-resolution
+            batch itself is never partitioned.
 
     Returns:
-        ``(B, C, P, P)``.
+        ``(B, C, P, P)``, contiguous.
     """
-    batch, _, height, width = images.shape
-    span = torch.tensor([height - patch_size, width - patch_size], device=images.device,
+    num, channels, height, width = images.shape
+    device = images.device
+    if rows is None:
+        rows = torch.arange(num, device=device)
+    span = torch.tensor([height - patch_size, width - patch_size], device=device,
                         dtype=actions.dtype)
     corner = torch.floor(actions * span).long()
-    offsets = torch.arange(patch_size, device=images.device)
-    rows = (corner[:, 0:1] + offsets)[:, :, None]  # (B, P, 1)
-    cols = (corner[:, 1:2] + offsets)[:, None, :]  # (B, 1, P)
-    batch_index = torch.arange(batch, device=images.device)[:, None, None]
-    return images.permute(0, 2, 3, 1)[batch_index, rows, cols].permute(0, 3, 1, 2)
+    offsets = torch.arange(patch_size, device=device)
+    # flat (row-major) index of pixel (c, y, x) of a patch whose corner is image 0's (0, 0) ...
+    within = (torch.arange(channels, device=device)[:, None, None] * height
+              + offsets[:, None]) * width + offsets
+    # ... shifted to each patch's image and corner
+    start = (rows * channels * height + corner[:, 0]) * width + corner[:, 1]
+    return torch.take(images, within + start[:, None, None, None])
 
 
 def gfnet_rewards(logits: List[Tensor], labels: Tensor) -> Tensor:
@@ -294,8 +309,17 @@ class GFNet(MultiExitClassifier):
 
     # ---- the staged forward -------------------------------------------------------------------
     def init_state(self, inputs: Tensor) -> Dict[str, Any]:
-        return dict(image=inputs, map=None, cls_hidden=None, pol_hidden=None, feats=None,
-                    enc_logits=None, action=None)
+        """``image`` stays the whole input batch; ``rows`` says which of its images the samples
+        still in the batch are (crops read them directly, see :meth:`select_state`)."""
+        return dict(image=inputs, rows=torch.arange(inputs.size(0), device=inputs.device),
+                    map=None, cls_hidden=None, pol_hidden=None, feats=None, enc_logits=None,
+                    action=None)
+
+    def select_state(self, state: Dict[str, Any], index: Tensor) -> Dict[str, Any]:
+        """Batch partitioning that leaves the full-resolution images in place: only ``rows`` and
+        the per-sample features are gathered, and each focus step then crops just its patches
+        (copying the images would move ``H W / P^2`` times more pixels than the crops read)."""
+        return dict(select_batch(dict(state, image=None), index), image=state['image'])
 
     def _choose_action(self, state: Dict[str, Any]) -> Tuple[Tensor, Optional[Tensor]]:
         fmap = state['map']
@@ -316,16 +340,17 @@ class GFNet(MultiExitClassifier):
         return action, None if hidden is None else hidden[0]
 
     def forward_stage(self, k: int, state: Dict[str, Any]) -> Tuple[Tensor, Dict[str, Any]]:
-        image = state['image']
+        image, rows = state['image'], state['rows']
         pol_hidden = state['pol_hidden']
         action = None
         if k == 0:
+            # step 1 runs before any partitioning: rows == arange(N)
             pooled, fmap, enc_logits = self.global_encoder(
                 glance_input(image, self.patch_size, self.glance_interp))
         else:
             action, pol_hidden = self._choose_action(state)
             pooled, fmap, enc_logits = self.local_encoder(
-                crop_patches(image, action, self.patch_size))
+                crop_patches(image, action, self.patch_size, rows))
         cls_hidden = state['cls_hidden']
         feats = state['feats']
         if self.classifier_type == 'gru':
@@ -333,8 +358,9 @@ class GFNet(MultiExitClassifier):
         else:
             feats = pooled if feats is None else torch.cat([feats, pooled], dim=1)
             logits = enc_logits if k == 0 else self.classifier(feats, k)
-        return logits, dict(image=image, map=fmap, cls_hidden=cls_hidden, pol_hidden=pol_hidden,
-                            feats=feats, enc_logits=enc_logits, action=action)
+        return logits, dict(image=image, rows=rows, map=fmap, cls_hidden=cls_hidden,
+                            pol_hidden=pol_hidden, feats=feats, enc_logits=enc_logits,
+                            action=action)
 
     def _run_steps(self, inputs: Tensor) -> Tuple[List[Tensor], List[Tensor]]:
         state = self.init_state(inputs)

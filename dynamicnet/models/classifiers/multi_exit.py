@@ -73,13 +73,15 @@ def select_batch(state: Any, index: Tensor) -> Any:
     """Index every batch-first tensor of a (nested) state with ``index`` along dim 0.
 
     Args:
-        state: A tensor, or a tuple/list/dict of states; other objects are returned unchanged.
+        state: A tensor, or a tuple/list/dict of states (named tuples keep their type); other
+            objects are returned unchanged.
         index: 1-D long tensor of the batch rows to keep.
     """
     if isinstance(state, Tensor):
         return state.index_select(0, index.to(state.device))
     if isinstance(state, tuple):
-        return tuple(select_batch(s, index) for s in state)
+        items = [select_batch(s, index) for s in state]
+        return type(state)(*items) if hasattr(state, '_fields') else tuple(items)
     if isinstance(state, list):
         return [select_batch(s, index) for s in state]
     if isinstance(state, dict):
@@ -233,31 +235,39 @@ class MultiExitClassifier(BaseClassifier):
         Returns:
             ``(scores (B, num_classes), exit_index (B,) long, 0-based)``: the softmax of the exit
             each sample took.
+
+        Per exit the bookkeeping is a softmax, two index writes into the outputs and one
+        ``nonzero`` (the only host sync); the state is gathered (:meth:`select_state`) only
+        when some sample left.
         """
         if len(thresholds) != self.num_exits:
             raise ValueError(f'{len(thresholds)} thresholds for {self.num_exits} exits')
-        batch = inputs.size(0)
-        rows = torch.arange(batch, device=inputs.device)
-        exit_index = torch.full((batch, ), self.num_exits - 1, dtype=torch.long,
-                                device=inputs.device)
+        # plain floats once, so comparing never syncs with a device inside the loop
+        thresholds = [float(t) for t in thresholds]
+        last = self.num_exits - 1
+        # input row of every sample still in the batch
+        rows = torch.arange(inputs.size(0), device=inputs.device)
+        exit_index = torch.empty_like(rows)
         scores: Optional[Tensor] = None
         state = self.init_state(inputs)
         for k in range(self.num_exits):
             logits, state = self.forward_stage(k, state)
             probs = F.softmax(logits, dim=1)
             if scores is None:
-                scores = probs.new_zeros(batch, probs.size(1))
-            if k == self.num_exits - 1:
-                leave = torch.ones(probs.size(0), dtype=torch.bool, device=probs.device)
-            else:
-                leave = probs.max(dim=1).values >= float(thresholds[k])
-            scores[rows[leave]] = probs[leave]
-            exit_index[rows[leave]] = k
-            if bool(leave.all()):
+                scores = probs.new_empty(rows.numel(), probs.size(1))
+            # every active sample is recorded at exit k; the ones that go on are overwritten by a
+            # later exit, so the leaving ones never need to be looked up
+            scores.index_copy_(0, rows, probs)
+            exit_index.index_fill_(0, rows, k)
+            if k == last:
                 break
-            if bool(leave.any()):
-                keep = (~leave).nonzero().squeeze(1)
-                rows = rows[keep]
+            # the only host sync of an exit: the size of the batch that goes on
+            leave = probs.max(dim=1).values >= thresholds[k]
+            keep = leave.logical_not().nonzero().squeeze(1)
+            if keep.numel() == 0:
+                break
+            if keep.numel() < rows.numel():
+                rows = rows.index_select(0, keep)
                 state = self.select_state(state, keep)
         return scores, exit_index
 

@@ -419,6 +419,7 @@ def test_tiny_imagenet_training_loss_falls_and_budget_curve(tiny_data_root, tmp_
 def test_reuse_state_round_trips_through_batch_selection():
     from dynamicnet.models.classifiers.multi_exit import select_batch
     state = ReuseState(torch.randn(4, 5, 3), [torch.randn(4, 2, 5, 5)], (2, 2))
-    picked = ReuseState(*select_batch(state, torch.tensor([1, 3])))
+    picked = select_batch(state, torch.tensor([1, 3]))
+    assert isinstance(picked, ReuseState)  # batch partitioning keeps the named tuple
     assert picked.features.shape[0] == 2 and picked.relations[0].shape[0] == 2
     assert picked.hw == (2, 2)

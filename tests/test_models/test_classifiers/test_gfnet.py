@@ -45,6 +45,19 @@ def test_crop_patches_corners_and_floor():
         assert torch.equal(out[b], x[b, :, r:r + 4, c:c + 4])
 
 
+def test_crop_patches_from_selected_rows_is_one_contiguous_gather():
+    x = torch.randn(5, 3, 10, 12)
+    a = torch.rand(5, 2)
+    rows = torch.tensor([4, 1, 3])
+    out = crop_patches(x, a[rows], 4, rows)
+    assert out.is_contiguous()
+    # same pixels as partitioning the images first
+    assert torch.equal(out, crop_patches(x[rows], a[rows], 4))
+    # the same for a channels-last batch (flat indices are logical, not memory, positions)
+    assert torch.equal(crop_patches(x.contiguous(memory_format=torch.channels_last), a, 4),
+                       crop_patches(x, a, 4))
+
+
 def test_glance_bicubic_align_corners_keeps_corner_pixels():
     x = torch.rand(2, 3, 40, 40)
     g = glance_input(x, 12, 'bicubic')
@@ -138,6 +151,21 @@ def test_early_exit_extremes_and_partitioning():
     expected = torch.where(conf[0] >= thr[0], 0, 1)
     assert index.tolist() == expected.tolist()
     torch.testing.assert_close(scores, probs[expected, torch.arange(6)])
+
+
+def test_partitioning_keeps_the_image_batch_whole():
+    model = _gfnet().eval()
+    x = torch.randn(4, 3, 64, 64)
+    with torch.no_grad():
+        expected = model(x, mode='tensor')[1]
+        state = model.init_state(x)
+        _, state = model.forward_stage(0, state)
+        keep = torch.tensor([3, 0])
+        state = model.select_state(state, keep)
+        assert state['image'] is x and state['rows'].tolist() == [3, 0]
+        assert state['cls_hidden'].shape[0] == 2
+        logits, _ = model.forward_stage(1, state)
+    torch.testing.assert_close(logits, expected[keep])
 
 
 def test_stage_freezing():

@@ -1,5 +1,6 @@
 # Copyright (c) dynamicnet contributors. All rights reserved.
 """The multi-exit contract: loss over exits, predict fields, real early exit, per-exit MACs."""
+from collections import namedtuple
 from typing import List
 
 import pytest
@@ -129,7 +130,11 @@ def test_predict_with_thresholds_uses_the_early_exit_path(toy):
 
 def test_select_batch_walks_nested_states():
     state = dict(a=torch.arange(4), b=[torch.arange(8).view(4, 2), 'keep'], c=(torch.ones(4), ))
+    pair = namedtuple('Pair', ['x', 'hw'])
+    state['d'] = pair(torch.arange(4), (2, 2))
     out = select_batch(state, torch.tensor([3, 1]))
+    assert type(out['d']) is pair  # named tuples keep their type
+    assert out['d'].x.tolist() == [3, 1] and out['d'].hw == (2, 2)
     assert out['a'].tolist() == [3, 1]
     assert out['b'][0].tolist() == [[6, 7], [2, 3]]
     assert out['b'][1] == 'keep'
