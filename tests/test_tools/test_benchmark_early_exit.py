@@ -1,0 +1,51 @@
+# Copyright (c) dynamicnet contributors. All rights reserved.
+"""benchmark_early_exit.py: exits and MACs as the evaluator counts them, timing arithmetic."""
+import importlib.util
+import math
+import os.path as osp
+
+import pytest
+
+ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+MSDNET = osp.join(ROOT, 'configs', 'msdnet', 'msdnet-b3_1xb16_tiny-imagenet.py')
+
+
+@pytest.fixture(scope='module')
+def tool():
+    path = osp.join(ROOT, 'tools', 'analysis_tools', 'benchmark_early_exit.py')
+    spec = importlib.util.spec_from_file_location('benchmark_early_exit', path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_fraction_exits_and_macs_saving_follow_the_exit_costs(tool, capsys):
+    [(name, result)] = tool.main(
+        [MSDNET, '--fraction', '0.25', '0.5', '--batch-size', '16', '--repeat', '1'])
+    assert name == 'msdnet-b3_1xb16_tiny-imagenet'
+    costs = result['costs']
+    for row, exited in zip(result['rows'], (4, 8)):
+        # floor(f B) leave at exit 1, the rest pay F_K: saving = f (1 - F_1 / F_K)
+        assert row['exited'] == exited
+        assert row['macs_saving'] == pytest.approx(exited / 16 * (1 - costs[0] / costs[-1]))
+        assert row['ratio'] == pytest.approx(row['time_saving'] / row['macs_saving'])
+    lines = capsys.readouterr().out.strip().splitlines()
+    assert lines[-1].startswith('time saving / MACs saving (wall')
+    assert lines[-1].endswith(f'{name} ' + ' '.join(f'{r["ratio"]:.2f}'
+                                                    for r in result['rows']))
+
+
+def test_fixed_share_and_paired_ratio(tool):
+    # t(n) = 2 + 0.5 n: at n = 16 a quarter of the time does not depend on the batch
+    assert tool.fixed_share(t_full=10.0, t_small=4.0, batch=16, small=4) == pytest.approx(0.2)
+    # a slow round (the second) slows both of its runs: pairing within rounds cancels it, the
+    # ratio of the medians (4 / 6) would not
+    assert tool.paired_ratio([1.0, 4.0, 5.0], [2.0, 8.0, 6.0]) == 0.5
+    assert math.isclose(tool.paired_ratio([3.0], [4.0]), 0.75)
+
+
+def test_one_checkpoint_per_config(tool):
+    with pytest.raises(SystemExit):
+        tool.parse_args([MSDNET, MSDNET, '--checkpoint', 'a.pth'])
+    with pytest.raises(SystemExit):
+        tool.parse_args([MSDNET, MSDNET, MSDNET, '--batch-size', '8', '16'])
