@@ -13,8 +13,9 @@ from PIL import Image
 
 from dynamicnet.datasets import RawframeDataset, VideoDataset
 from dynamicnet.datasets.transforms.video import (FormatShape, MultiScaleCrop,
-                                                  PackActionInputs, SampleFrames,
-                                                  VideoCenterCrop, VideoFlip, VideoResize)
+                                                  PackActionInputs, SampleFrameGroups,
+                                                  SampleFrames, VideoCenterCrop, VideoFlip,
+                                                  VideoResize)
 
 
 def _pipeline(test_mode, segments=8):
@@ -56,6 +57,23 @@ def test_sample_frames_short_videos():
     out = SampleFrames(clip_len=4, frame_interval=2, num_clips=1, test_mode=True)(
         dict(total_frames=5, start_index=0))
     assert out['frame_inds'].tolist() == [0, 2, 4, 1]
+
+
+def test_sample_frame_groups_are_independent_tsn_samplings():
+    # AdaFocus Sth-Sth: 8 glancer + 12 focuser segments of one 30-frame video, glancer first
+    out = SampleFrameGroups(num_clips=(8, 12), test_mode=True)(dict(total_frames=30,
+                                                                    start_index=1))
+    # centres of 3.75- and 2.5-frame segments, truncated, + start_index 1
+    assert out['frame_inds'].tolist() == [2, 6, 10, 14, 17, 21, 25, 29] + [
+        2, 4, 7, 9, 12, 14, 17, 19, 22, 24, 27, 29]
+    assert out['num_clips'] == 20 and out['clip_len'] == 1 and out['frame_groups'] == (8, 12)
+    np.random.seed(0)
+    for _ in range(20):
+        inds = SampleFrameGroups(num_clips=(8, 12))(dict(total_frames=30, start_index=0))
+        glance, focus = inds['frame_inds'][:8], inds['frame_inds'][8:]
+        # one random frame in each of 8 segments of 3 frames / 12 segments of 2 frames
+        assert ((glance >= np.arange(8) * 3) & (glance < np.arange(8) * 3 + 3)).all()
+        assert ((focus >= np.arange(12) * 2) & (focus < np.arange(12) * 2 + 2)).all()
 
 
 def test_crops_resize_flip_format():

@@ -1,5 +1,5 @@
 # Copyright (c) dynamicnet contributors. All rights reserved.
 from .fot import FOTTransform, LoadForegroundMask  # noqa: F401
 from .video import (FormatShape, MultiScaleCrop, OpenCVDecode, OpenCVInit,  # noqa: F401
-                    PackActionInputs, RawFrameDecode, SampleFrames, VideoCenterCrop, VideoFlip,
-                    VideoResize)
+                    PackActionInputs, RawFrameDecode, SampleFrameGroups, SampleFrames,
+                    VideoCenterCrop, VideoFlip, VideoResize)

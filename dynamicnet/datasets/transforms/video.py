@@ -9,6 +9,8 @@ that TSN-style 2D video recognition needs, with mmaction2's keys and semantics
 
 * :class:`SampleFrames`: TSN segment sampling (train: a random frame per segment; test: the
   centre of each segment for ``clip_len = 1``), 0-based offsets plus ``start_index``.
+  :class:`SampleFrameGroups` (dynamicnet): several independent TSN samplings of one video,
+  concatenated (AdaFocus on Something-Something: 8 glancer + 12 focuser frames).
 * :class:`RawFrameDecode`: reads ``frame_dir/filename_tmpl.format(index + offset)`` as RGB.
 * :class:`OpenCVInit` / :class:`OpenCVDecode`: on-the-fly decoding of video files (mmaction2's
   OpenCV path; ``decord`` is not in the stack).
@@ -36,8 +38,9 @@ from mmpretrain.structures import DataSample
 from dynamicnet.registry import TRANSFORMS
 
 __all__ = [
-    'SampleFrames', 'RawFrameDecode', 'OpenCVInit', 'OpenCVDecode', 'VideoResize',
-    'MultiScaleCrop', 'VideoCenterCrop', 'VideoFlip', 'FormatShape', 'PackActionInputs'
+    'SampleFrames', 'SampleFrameGroups', 'RawFrameDecode', 'OpenCVInit', 'OpenCVDecode',
+    'VideoResize', 'MultiScaleCrop', 'VideoCenterCrop', 'VideoFlip', 'FormatShape',
+    'PackActionInputs'
 ]
 
 
@@ -151,6 +154,38 @@ class SampleFrames(BaseTransform):
         results['clip_len'] = self.clip_len
         results['frame_interval'] = self.frame_interval
         results['num_clips'] = self.num_clips
+        return results
+
+
+@TRANSFORMS.register_module()
+class SampleFrameGroups(BaseTransform):
+    """Independent TSN samplings (``clip_len = 1``) of one video, concatenated in order.
+
+    AdaFocus' Something-Something path feeds its glancer and its focuser different frames, 8 and
+    12 TSN segments of the same video (AdaFocus issue #8): ``num_clips=(8, 12)`` gives 20
+    ``frame_inds``, the 8 glancer frames first. The later transforms treat them as one clip (same
+    crop and flip for all frames).
+
+    Required keys: ``total_frames``, ``start_index``. Added: ``frame_inds``, ``clip_len`` (1),
+    ``frame_interval``, ``num_clips`` (the total) and ``frame_groups`` (``num_clips`` as given).
+
+    Args:
+        num_clips: Segments of each group.
+        **kwargs: ``frame_interval``, ``out_of_bound_opt``, ``test_mode``, ``keep_tail_frames``
+            of :class:`SampleFrames`.
+    """
+
+    def __init__(self, num_clips: Sequence[int], **kwargs) -> None:
+        self.num_clips = tuple(int(n) for n in num_clips)
+        self.samplers = [SampleFrames(clip_len=1, num_clips=n, **kwargs) for n in self.num_clips]
+
+    def transform(self, results: dict) -> dict:
+        groups = [sampler.transform(dict(results))['frame_inds'] for sampler in self.samplers]
+        results['frame_inds'] = np.concatenate(groups)
+        results['clip_len'] = 1
+        results['frame_interval'] = self.samplers[0].frame_interval
+        results['num_clips'] = sum(self.num_clips)
+        results['frame_groups'] = self.num_clips
         return results
 
 

@@ -35,6 +35,7 @@ Training stages (``training_stage``; configs chained by ``load_from``):
 Losses: cross-entropy at every frame, averaged over frames (``exit_weights = 1/T``).
 """
 import math
+from abc import abstractmethod
 from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 import torch
@@ -48,7 +49,10 @@ from ..classifiers.gfnet import crop_patches
 from ..classifiers.multi_exit import MultiExitClassifier
 from ..utils.ppo import CountedGRU, PPOPolicy, RolloutMemory, policy_state_encoder
 
-__all__ = ['glance_features', 'action_grid', 'adafocus_rewards', 'AdaFocusGRUHead', 'AdaFocus']
+__all__ = [
+    'glance_features', 'action_grid', 'adafocus_rewards', 'AdaFocusGRUHead', 'StagedParts',
+    'AdaFocus'
+]
 
 REWARDS = ('random', 'padding', 'prev', 'conf')
 
@@ -142,8 +146,40 @@ class AdaFocusGRUHead(nn.Module):
         return self.fc(self.dropout(out)), out
 
 
+class StagedParts:
+    """Stage-wise freezing of the AdaFocus recognizers.
+
+    The sub-modules named in ``PARTS`` that :meth:`trainable_parts` does not return get
+    ``requires_grad=False`` and stay in eval mode (BN statistics, dropout) while training; the
+    policy's behaviour copy never trains. Subclasses call :meth:`_apply_stage` once built.
+    """
+
+    PARTS: Tuple[str, ...] = ()
+
+    @abstractmethod
+    def trainable_parts(self) -> Tuple[str, ...]:
+        """Names of the sub-modules trained in the current stage."""
+
+    def _frozen_modules(self) -> List[nn.Module]:
+        return [getattr(self, p) for p in self.PARTS if p not in self.trainable_parts()]
+
+    def _apply_stage(self) -> None:
+        self.requires_grad_(True)
+        for module in self._frozen_modules():
+            module.requires_grad_(False)
+        self.policy.policy_old.requires_grad_(False)
+
+    def train(self, mode: bool = True):
+        """Frozen parts stay in eval mode while training."""
+        super().train(mode)
+        if mode:
+            for module in self._frozen_modules():
+                module.eval()
+        return self
+
+
 @MODELS.register_module()
-class AdaFocus(MultiExitClassifier):
+class AdaFocus(StagedParts, MultiExitClassifier):
     """AdaFocus recognizer; see the module docstring.
 
     Args:
@@ -173,6 +209,9 @@ class AdaFocus(MultiExitClassifier):
         **kwargs: ``loss``, ``data_preprocessor``, ``train_cfg``, ``test_cfg``, ``init_cfg`` of
             :class:`MultiExitClassifier`.
     """
+
+    PARTS = ('global_backbone', 'local_backbone', 'global_head', 'local_head', 'cls_head',
+             'policy')
 
     def __init__(self,
                  *,
@@ -265,25 +304,6 @@ class AdaFocus(MultiExitClassifier):
         if self.training_stage == 2:
             return ('policy', )
         return self.stage3_trainable
-
-    def _frozen_modules(self) -> List[nn.Module]:
-        parts = ('global_backbone', 'local_backbone', 'global_head', 'local_head', 'cls_head',
-                 'policy')
-        return [getattr(self, p) for p in parts if p not in self.trainable_parts()]
-
-    def _apply_stage(self) -> None:
-        self.requires_grad_(True)
-        for module in self._frozen_modules():
-            module.requires_grad_(False)
-        self.policy.policy_old.requires_grad_(False)
-
-    def train(self, mode: bool = True) -> 'AdaFocus':
-        """Frozen parts stay in eval mode (BN statistics, dropout) while training."""
-        super().train(mode)
-        if mode:
-            for module in self._frozen_modules():
-                module.eval()
-        return self
 
     # ---- per-frame computation ----------------------------------------------------------------
     def glance(self, frame: Tensor) -> Tuple[Tensor, Tensor]:

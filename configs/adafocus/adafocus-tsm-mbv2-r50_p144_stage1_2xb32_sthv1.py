@@ -1,0 +1,11 @@
+# Copyright (c) dynamicnet contributors. All rights reserved.
+# AdaFocus-TSM, Something-Something V1, P = 144, stage 1: focuser + its head on random patches,
+# glancer frozen.
+_base_ = [
+    './_base_/adafocus-tsm_stage1.py',
+    './_base_/sthv1_rawframes.py',
+    'mmpretrain::_base_/default_runtime.py',
+]
+
+model = dict(patch_size=144)
+load_from = 'work_dirs/adafocus-tsm-mbv2-r50_stage0-focuser_8xb8_sthv1/epoch_50.pth'
