@@ -61,10 +61,11 @@ def _class_chain(rng: np.random.Generator, count: int, num_classes: int) -> List
 
 
 def _scene(seed: int, split_key: int, index: int, labels: List[int], points_range: Tuple[int, int],
-           size_jitter: float) -> Tuple[np.ndarray, np.ndarray, np.ndarray, list, list]:
+           size_jitter: float,
+           room_size: Tuple[float, float]) -> Tuple[np.ndarray, np.ndarray, np.ndarray, list, list]:
     """One room: points (unaligned), instance mask, semantic mask, instances, align matrix."""
     rng = child_rng(seed, split_key, index)
-    room_x, room_y = rng.uniform(5.0, 7.0, 2)
+    room_x, room_y = rng.uniform(room_size[0], room_size[1], 2)
     sizes = [
         np.asarray(SCANNET_MEAN_SIZES[c]) * rng.uniform(1 - size_jitter, 1 + size_jitter, 3)
         for c in labels
@@ -142,7 +143,8 @@ def generate_scannet(out_dir: str,
                      num_val: int = 4,
                      points_per_scene: Tuple[int, int] = (8000, 14000),
                      objects_per_scene: Tuple[int, int] = (3, 6),
-                     size_jitter: float = 0.1) -> List[str]:
+                     size_jitter: float = 0.1,
+                     room_size: Tuple[float, float] = (5.0, 7.0)) -> List[str]:
     """Write a tiny ScanNet into ``out_dir``.
 
     Args:
@@ -153,6 +155,7 @@ def generate_scannet(out_dir: str,
         points_per_scene: Inclusive range of the sampled point count.
         objects_per_scene: Inclusive range of the number of objects per scene.
         size_jitter: Relative uniform jitter of each box dimension around the class mean size.
+        room_size: Range (m) of the room's side lengths, drawn uniformly per side.
 
     Returns:
         Summary lines of what was written.
@@ -170,7 +173,8 @@ def generate_scannet(out_dir: str,
             labels = chain[offset:offset + int(num_objects[i])]
             offset += int(num_objects[i])
             points, inst, sem, instances, align = _scene(seed, split_key, i, labels,
-                                                         points_per_scene, size_jitter)
+                                                         points_per_scene, size_jitter,
+                                                         room_size)
             for folder, array in (('points', points), ('instance_mask', inst), ('semantic_mask',
                                                                                 sem)):
                 write_bin(osp.join(out_dir, folder, f'{name}.bin'), array)
