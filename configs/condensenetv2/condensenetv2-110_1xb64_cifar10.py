@@ -3,7 +3,9 @@
 # (official issue #9); everything below the dataset is [unconfirmed] (spec condensenetv2.md §4):
 # - network: 3 blocks of 18 layers (CondenseNet depth convention 6N + 2), growth 8-16-32,
 #   G = C = 8, stem stride 1, h-swish in block 3, no SE inside blocks (SE_start_block 3), head
-#   SE(16) -> FC 512 -> h-swish -> FC (fc_channel 512 is a guess);
+#   SE(16) -> FC 512 -> h-swish -> FC (fc_channel 512 is a guess: the official code builds 1024 on
+#   CIFAR, official issue #2, but the README's 0.48M / 0.78M params rule that out for 110 / 146;
+#   README.md "CIFAR" has the counts and the options);
 # - recipe: CondenseNet (v1) CIFAR recipe, 300 epochs, batch 64, SGD Nesterov lr 0.1,
 #   momentum 0.9, weight decay 1e-4, per-iteration cosine, crop + flip.
 _base_ = [
