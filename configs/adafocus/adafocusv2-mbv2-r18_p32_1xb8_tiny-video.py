@@ -2,7 +2,7 @@
 # Tiny AdaFocusV2 (end-to-end) on the tiny rawframe videos: the tiny AdaFocus backbones (MobileNetV2
 # x0.25 glancer, slim ResNet-18 focuser, P = 32, T = 8) with the V2 policy (hidden 64), MLP +
 # running-max classifier (hidden 64) and losses. Tiny data: the numbers are not results.
-_base_ = ['./adafocus-mbv2-r18_p32_stage1_1xb8_tiny-video.py']
+_base_ = ['./adafocus-r18-r18_p32_stage1_1xb8_tiny-video.py']
 
 model = dict(
     _delete_=True,

@@ -10,8 +10,9 @@ import pytest
 from mmengine.config import Config
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
-CONFIGS = sorted(glob.glob(osp.join(ROOT, 'configs', 'adafocus', 'adafocus-mbv2-*.py')))
 TSM_CONFIGS = sorted(glob.glob(osp.join(ROOT, 'configs', 'adafocus', 'adafocus-tsm-*.py')))
+CONFIGS = sorted(
+    set(glob.glob(osp.join(ROOT, 'configs', 'adafocus', 'adafocus-*.py'))) - set(TSM_CONFIGS))
 
 
 def _stage(name):

@@ -1,9 +1,10 @@
 # Copyright (c) dynamicnet contributors. All rights reserved.
 """AdaFocus configs on the tiny rawframe videos through mmengine's Runner.
 
-Default run: stage 1 (random patches) trains with falling loss and evaluates (top-1, mAP, per-frame
-exits). Slow run: the whole chain stage0-glancer -> stage0-focuser -> stage1 -> stage2 -> stage3
-linked by ``load_from``, ending with the AdaFocus+ budgeted test.
+Default run: stage 0 (glancer) then stage 1 (random patches) train with falling losses and the
+stage-1 model evaluates far above chance (top-1, mAP, per-frame exits). Slow run: the whole chain
+stage0-glancer -> stage0-focuser -> stage1 -> stage2 -> stage3 linked by ``load_from``, ending
+with the AdaFocus+ budgeted test.
 """
 import os.path as osp
 
@@ -15,11 +16,11 @@ from mmengine.runner import Runner
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
 CHAIN = [
-    'adafocus-mbv2-r18_stage0-glancer_1xb8_tiny-video',
-    'adafocus-mbv2-r18_stage0-focuser_1xb8_tiny-video',
-    'adafocus-mbv2-r18_p32_stage1_1xb8_tiny-video',
-    'adafocus-mbv2-r18_p32_stage2_1xb8_tiny-video',
-    'adafocus-mbv2-r18_p32_stage3_1xb8_tiny-video',
+    'adafocus-r18-r18_stage0-glancer_1xb8_tiny-video',
+    'adafocus-r18-r18_stage0-focuser_1xb8_tiny-video',
+    'adafocus-r18-r18_p32_stage1_1xb8_tiny-video',
+    'adafocus-r18-r18_p32_stage2_1xb8_tiny-video',
+    'adafocus-r18-r18_p32_stage3_1xb8_tiny-video',
 ]
 
 
@@ -55,26 +56,37 @@ def _epoch_losses(runner, key, iters_per_epoch):
     return history.reshape(-1, iters_per_epoch).mean(1)
 
 
-def test_stage1_trains_and_evaluates(tiny_data_root, tmp_path):
+def test_glancer_then_stage1_learn_above_chance(tiny_data_root, tmp_path):
+    """The first links of the chain, 8 epochs each on 4 frames per video: stage 0 trains the
+    glancer, stage 1 (loading it) the focuser and f_C on random patches. Both losses fall, and the
+    stage-1 model, tested with its untrained argmax policy, is far above chance on the 24 val
+    videos (chance: 16.7% top-1, about 28 mAP; measured 66.7% / 72.9, seed 0)."""
     data = tiny_data_root('video')
+    glancer = Runner.from_cfg(
+        _cfg(CHAIN[0], data, tmp_path / 'glancer', epochs=8, segments=4))
+    glancer.train()
+    losses = _epoch_losses(glancer, 'loss', 6)
+    assert losses[-1] < losses[0] - 0.3, losses
     runner = Runner.from_cfg(
-        _cfg('adafocus-mbv2-r18_p32_stage1_1xb8_tiny-video', data, tmp_path, epochs=5,
-             segments=4))
+        _cfg(CHAIN[2], data, tmp_path / 'stage1', epochs=8, segments=4,
+             load_from=str(tmp_path / 'glancer' / 'epoch_8.pth')))
     runner.train()
     losses = _epoch_losses(runner, 'loss', 6)
-    assert losses[-1] < losses[0] - 0.1, losses
+    assert losses[-1] < losses[0] - 0.3, losses
     metrics = runner.val_loop.run()
-    assert 0 <= metrics['accuracy/top1'] <= 100
-    assert 0 < metrics['multi-label/mAP'] <= 100
+    assert metrics['accuracy/top1'] >= 40.0, metrics
+    assert metrics['multi-label/mAP'] >= 50.0, metrics
+    # the video prediction is the last frame's: the early-exit mAP of exit T is mmpretrain's mAP
+    assert metrics['early_exit/exit4/mAP'] == pytest.approx(metrics['multi-label/mAP'], abs=1e-4)
     costs = metrics['early_exit/exit_costs']
     assert len(costs) == 4 and costs[-1] == pytest.approx(4 * costs[0])
-    assert osp.exists(tmp_path / 'epoch_5.pth')
+    assert osp.exists(tmp_path / 'stage1' / 'epoch_8.pth')
 
 
 @pytest.mark.slow
 def test_stage_chain_and_adafocus_plus(tiny_data_root, tmp_path):
     data = tiny_data_root('video')
-    epochs = dict(zip(CHAIN, (6, 6, 6, 2, 2)))
+    epochs = dict(zip(CHAIN, (8, 8, 8, 2, 2)))
     previous = None
     for name in CHAIN:
         runner = Runner.from_cfg(_cfg(name, data, tmp_path / name, epochs[name], previous))
@@ -96,9 +108,12 @@ def test_stage_chain_and_adafocus_plus(tiny_data_root, tmp_path):
     top1 = metrics['early_exit/budget/top1']
     macs = metrics['early_exit/budget/macs']
     costs = metrics['early_exit/exit_costs']
-    assert len(top1) == len(macs) == 39
+    assert len(top1) == len(macs) == len(metrics['early_exit/budget/mAP']) == 39
     assert all(costs[0] - 1 <= m <= costs[-1] + 1 for m in macs)
     assert metrics['early_exit/fit_size'] == 12
+    # the trained chain is far above chance (16.7% top-1, about 28 mAP), also when exiting early
+    assert metrics['accuracy/top1'] >= 40.0, metrics['accuracy/top1']
+    assert min(metrics['early_exit/budget/mAP']) >= 50.0, metrics['early_exit/budget/mAP']
 
 
 @pytest.mark.slow
