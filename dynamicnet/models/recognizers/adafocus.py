@@ -147,11 +147,12 @@ class AdaFocusGRUHead(nn.Module):
 
 
 class StagedParts:
-    """Stage-wise freezing of the AdaFocus recognizers.
+    """Training stages of the AdaFocus recognizers.
 
     The sub-modules named in ``PARTS`` that :meth:`trainable_parts` does not return get
     ``requires_grad=False`` and stay in eval mode (BN statistics, dropout) while training; the
-    policy's behaviour copy never trains. Subclasses call :meth:`_apply_stage` once built.
+    policy's behaviour copy never trains. Subclasses call :meth:`_apply_stage` once built. In
+    stage 0 (``training_stage == 0``) the prediction is that of :meth:`init_logits`.
     """
 
     PARTS: Tuple[str, ...] = ()
@@ -159,6 +160,10 @@ class StagedParts:
     @abstractmethod
     def trainable_parts(self) -> Tuple[str, ...]:
         """Names of the sub-modules trained in the current stage."""
+
+    @abstractmethod
+    def init_logits(self, inputs: Tensor) -> Tensor:
+        """Stage-0 video logits ``(B, classes)`` of the CNN being initialised."""
 
     def _frozen_modules(self) -> List[nn.Module]:
         return [getattr(self, p) for p in self.PARTS if p not in self.trainable_parts()]
@@ -176,6 +181,17 @@ class StagedParts:
             for module in self._frozen_modules():
                 module.eval()
         return self
+
+    def predict(self, inputs: Tensor, data_samples=None) -> List[DataSample]:
+        self.memory.clear()
+        if self.training_stage != 0:
+            return super().predict(inputs, data_samples)
+        scores = F.softmax(self.init_logits(inputs), dim=1)
+        if data_samples is None:
+            data_samples = [DataSample() for _ in range(inputs.size(0))]
+        for sample, score in zip(data_samples, scores):
+            sample.set_pred_score(score).set_pred_label(score.argmax(0, keepdim=True))
+        return data_samples
 
 
 @MODELS.register_module()
@@ -434,14 +450,3 @@ class AdaFocus(StagedParts, MultiExitClassifier):
     def _true_probs(logits: List[Tensor], labels: Tensor) -> Tensor:
         probs = torch.stack([F.softmax(x, dim=1) for x in logits])  # (T, B, C)
         return probs.gather(2, labels.view(1, -1, 1).expand(len(logits), -1, 1))[..., 0]
-
-    def predict(self, inputs: Tensor, data_samples=None) -> List[DataSample]:
-        self.memory.clear()
-        if self.training_stage != 0:
-            return super().predict(inputs, data_samples)
-        scores = F.softmax(self.init_logits(inputs), dim=1)
-        if data_samples is None:
-            data_samples = [DataSample() for _ in range(inputs.size(0))]
-        for sample, score in zip(data_samples, scores):
-            sample.set_pred_score(score).set_pred_label(score.argmax(0, keepdim=True))
-        return data_samples

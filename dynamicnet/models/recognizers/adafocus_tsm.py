@@ -308,9 +308,6 @@ class AdaFocusTSM(StagedParts, MultiExitClassifier):
             corners.append(action)
         return torch.stack(corners, 1).to(fmap.dtype)
 
-    def init_state(self, inputs: Tensor) -> Tensor:
-        return inputs
-
     def forward_stage(self, k: int, state: Tensor) -> Tuple[Tensor, Tensor]:
         """The whole video: ``mean_t f_L-logits(patches) + mean_t f_G-logits(frames)``."""
         glance_frames, focus_frames = self._split(state)
@@ -356,17 +353,10 @@ class AdaFocusTSM(StagedParts, MultiExitClassifier):
         losses['reward'] = reward.mean()
         return losses
 
-    def predict(self, inputs: Tensor, data_samples=None) -> List[DataSample]:
-        self.memory.clear()
-        if self.training_stage != 0:
-            self._mode = 'mean'
-            return super().predict(inputs, data_samples)
-        scores = F.softmax(self.init_logits(inputs), dim=1)
-        if data_samples is None:
-            data_samples = [DataSample() for _ in range(inputs.size(0))]
-        for sample, score in zip(data_samples, scores):
-            sample.set_pred_score(score).set_pred_label(score.argmax(0, keepdim=True))
-        return data_samples
+    def forward_exits(self, inputs: Tensor) -> List[Tensor]:
+        """The video logits (one exit) with the policy's mean action."""
+        self._mode = 'mean'
+        return super().forward_exits(inputs)
 
     def exit_costs(self, input_shape=None) -> List[float]:
         """MACs per video ``[F]`` (glancer on ``T_G`` frames, policy, focuser on ``T_L``
