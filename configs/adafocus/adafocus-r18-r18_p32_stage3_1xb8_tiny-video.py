@@ -2,10 +2,10 @@
 # Tiny AdaFocus stage 3: the classifier on the argmax policy's patches (released code), then the
 # AdaFocus+ test: per-frame accuracy vs cumulative MACs and the budgeted curve, thresholds fitted
 # on a quarter of the training videos (seen in training) with the test pipeline.
-_base_ = ['./adafocus-mbv2-r18_p32_stage1_1xb8_tiny-video.py']
+_base_ = ['./adafocus-r18-r18_p32_stage1_1xb8_tiny-video.py']
 
 model = dict(training_stage=3, stage3_trainable=('cls_head', ))
-load_from = 'work_dirs/adafocus-mbv2-r18_p32_stage2_1xb8_tiny-video/epoch_5.pth'
+load_from = 'work_dirs/adafocus-r18-r18_p32_stage2_1xb8_tiny-video/epoch_5.pth'
 optim_wrapper = dict(
     _delete_=True,
     optimizer=dict(type='SGD', lr=0.01, momentum=0.9, weight_decay=1e-4),
@@ -30,6 +30,9 @@ fit_dataloader = dict(
         seed=0))
 test_evaluator = [
     dict(type='Accuracy', topk=(1, )),
-    dict(type='dynamicnet.EarlyExitMetric', fit_set='tiny train 25% (seen), test pipeline'),
+    dict(
+        type='dynamicnet.EarlyExitMetric',
+        mean_ap=True,
+        fit_set='tiny train 25% (seen), test pipeline'),
 ]
 test_cfg = dict(type='dynamicnet.EarlyExitTestLoop', fit_dataloader=fit_dataloader)
