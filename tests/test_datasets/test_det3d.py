@@ -31,7 +31,7 @@ def _first_points_file(root):
 
 def test_valid_data_builds(scannet_copy, default_scope):
     dataset = _build(scannet_copy, default_scope, min_points=512)
-    assert len(dataset) == 8
+    assert len(dataset) == 32
 
 
 def test_missing_info_file(scannet_copy, default_scope):

@@ -39,7 +39,7 @@ __all__ = [
 #: Written last into a generated root; identifies it as tiny data and records how it was made.
 STAMP_FILE = '.dynamicnet_tiny.json'
 #: Bumped whenever a generator's output changes, so stale copies are regenerated.
-FORMAT_VERSION = 2
+FORMAT_VERSION = 3
 
 
 @dataclass(frozen=True)
