@@ -5,24 +5,17 @@
 # Only the first label of each video is used (official targets[:, 0:1]). Metric: mAP (mmpretrain
 # AveragePrecision: per-class non-interpolated AP, classes without positives count 0, x 100),
 # the official cal_map.
-dataset_type = 'dynamicnet.RawframeDataset'
+# Input: 16 TSN segments of one frame; the shared 224 px pipelines plus a horizontal flip.
+_base_ = ['./rawframes_224px.py']
+
 data_root = 'data/activitynet/'
 num_segments = 16
 filename_tmpl = 'image_{:05d}.jpg'
 train_pipeline = [
     dict(type='dynamicnet.SampleFrames', clip_len=1, frame_interval=1, num_clips=num_segments),
-    dict(type='dynamicnet.RawFrameDecode'),
-    # TSN GroupMultiScaleCrop(224, [1, .875, .75, .66]) with its default 13 fixed crops
-    dict(
-        type='dynamicnet.MultiScaleCrop',
-        input_size=224,
-        scales=(1, 0.875, 0.75, 0.66),
-        max_wh_scale_gap=1,
-        num_fixed_crops=13),
-    dict(type='dynamicnet.VideoResize', scale=(224, 224), keep_ratio=False),
+    *_base_.train_pipeline[:-2],  # decode, multi-scale crop, resize
     dict(type='dynamicnet.VideoFlip', flip_ratio=0.5),
-    dict(type='dynamicnet.FormatShape', input_format='NCHW'),
-    dict(type='dynamicnet.PackActionInputs'),
+    *_base_.train_pipeline[-2:],  # format, pack
 ]
 test_pipeline = [
     dict(
@@ -31,39 +24,12 @@ test_pipeline = [
         frame_interval=1,
         num_clips=num_segments,
         test_mode=True),
-    dict(type='dynamicnet.RawFrameDecode'),
-    dict(type='dynamicnet.VideoResize', scale=(-1, 256)),
-    dict(type='dynamicnet.VideoCenterCrop', crop_size=224),
-    dict(type='dynamicnet.FormatShape', input_format='NCHW'),
-    dict(type='dynamicnet.PackActionInputs'),
+    *_base_.test_pipeline,
 ]
 train_dataloader = dict(
-    batch_size=32,
-    num_workers=8,
-    persistent_workers=True,
-    sampler=dict(type='DefaultSampler', shuffle=True),
-    dataset=dict(
-        type=dataset_type,
-        data_root=data_root,
-        ann_file='train_list_rawframes.txt',
-        data_prefix=dict(img='rawframes'),
-        filename_tmpl=filename_tmpl,
-        check_frames=True,
-        pipeline=train_pipeline))
+    dataset=dict(data_root=data_root, filename_tmpl=filename_tmpl, pipeline=train_pipeline))
 val_dataloader = dict(
-    batch_size=32,
-    num_workers=8,
-    persistent_workers=True,
-    sampler=dict(type='DefaultSampler', shuffle=False),
-    dataset=dict(
-        type=dataset_type,
-        data_root=data_root,
-        ann_file='val_list_rawframes.txt',
-        data_prefix=dict(img='rawframes'),
-        filename_tmpl=filename_tmpl,
-        check_frames=True,
-        pipeline=test_pipeline,
-        test_mode=True))
+    dataset=dict(data_root=data_root, filename_tmpl=filename_tmpl, pipeline=test_pipeline))
 test_dataloader = val_dataloader
 val_evaluator = dict(type='AveragePrecision')
 test_evaluator = val_evaluator
