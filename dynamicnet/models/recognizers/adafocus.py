@@ -50,8 +50,8 @@ from ..classifiers.multi_exit import MultiExitClassifier
 from ..utils.ppo import CountedGRU, PPOPolicy, RolloutMemory, policy_state_encoder
 
 __all__ = [
-    'glance_features', 'action_grid', 'adafocus_rewards', 'AdaFocusGRUHead', 'StagedParts',
-    'AdaFocus'
+    'glance_features', 'glance_map_size', 'action_grid', 'adafocus_rewards', 'AdaFocusGRUHead',
+    'StagedParts', 'AdaFocus'
 ]
 
 REWARDS = ('random', 'padding', 'prev', 'conf')
@@ -69,6 +69,23 @@ def glance_features(backbone: nn.Module, frame: Tensor,
             frame, size=(glance_size, glance_size), mode='bilinear', align_corners=False)
     fmap = backbone(frame)[-1]
     return fmap, fmap.mean(dim=(2, 3))
+
+
+@torch.no_grad()
+def glance_map_size(backbone: nn.Module, side: int, num_frames: int = 1) -> int:
+    """Side ``h = w`` of the glancer's last map for ``side x side`` frames, which sizes the
+    policy's linear layer.
+
+    Probed in eval mode (BN statistics untouched) on ``num_frames`` zero frames: a TSM backbone
+    needs a whole video.
+    """
+    was_training = backbone.training
+    backbone.eval()
+    fmap = backbone(torch.zeros(num_frames, 3, side, side))[-1]
+    backbone.train(was_training)
+    if fmap.size(2) != fmap.size(3):
+        raise ValueError(f'non-square glancer map {tuple(fmap.shape)}')
+    return fmap.size(2)
 
 
 def action_grid(num_actions: int) -> Tensor:
@@ -151,19 +168,45 @@ class StagedParts:
 
     The sub-modules named in ``PARTS`` that :meth:`trainable_parts` does not return get
     ``requires_grad=False`` and stay in eval mode (BN statistics, dropout) while training; the
-    policy's behaviour copy never trains. Subclasses call :meth:`_apply_stage` once built. In
-    stage 0 (``training_stage == 0``) the prediction is that of :meth:`init_logits`.
+    policy's behaviour copy never trains. Subclasses call :meth:`_set_stages` before and
+    :meth:`_apply_stage` after building their parts. In stage 0 (``training_stage == 0``) the
+    prediction is that of :meth:`init_logits`.
     """
 
     PARTS: Tuple[str, ...] = ()
+    # what stage 1 trains on random patches: the focuser and the classifier that reads it
+    STAGE1_PARTS: Tuple[str, ...] = ()
 
-    @abstractmethod
     def trainable_parts(self) -> Tuple[str, ...]:
-        """Names of the sub-modules trained in the current stage."""
+        """Names of the sub-modules trained in the current stage (the rest is frozen, eval):
+        0: the ``init_target`` CNN and its head, 1: ``STAGE1_PARTS``, 2: the policy, 3:
+        ``stage3_trainable``."""
+        if self.training_stage == 0:
+            return (f'{self.init_target}_backbone', f'{self.init_target}_head')
+        if self.training_stage == 1:
+            return self.STAGE1_PARTS
+        if self.training_stage == 2:
+            return ('policy', )
+        return self.stage3_trainable
 
     @abstractmethod
     def init_logits(self, inputs: Tensor) -> Tensor:
         """Stage-0 video logits ``(B, classes)`` of the CNN being initialised."""
+
+    def _set_stages(self, training_stage: int, init_target: str, stage3_trainable: Sequence[str],
+                    stage3_choices: Sequence[str]) -> None:
+        """Check and store the stage arguments; ``stage3_trainable`` must be a non-empty subset
+        of ``stage3_choices``."""
+        if training_stage not in (0, 1, 2, 3):
+            raise ValueError(f'training_stage must be 0, 1, 2 or 3, got {training_stage}')
+        if init_target not in ('global', 'local'):
+            raise ValueError(f'init_target must be "global" or "local", got {init_target!r}')
+        if not stage3_trainable or not set(stage3_trainable) <= set(stage3_choices):
+            raise ValueError(f'stage3_trainable must be a non-empty subset of '
+                             f'{sorted(stage3_choices)}, got {stage3_trainable}')
+        self.training_stage = training_stage
+        self.init_target = init_target
+        self.stage3_trainable = tuple(stage3_trainable)
 
     def _frozen_modules(self) -> List[nn.Module]:
         return [getattr(self, p) for p in self.PARTS if p not in self.trainable_parts()]
@@ -228,6 +271,7 @@ class AdaFocus(StagedParts, MultiExitClassifier):
 
     PARTS = ('global_backbone', 'local_backbone', 'global_head', 'local_head', 'cls_head',
              'policy')
+    STAGE1_PARTS = ('local_backbone', 'cls_head')
 
     def __init__(self,
                  *,
@@ -253,13 +297,8 @@ class AdaFocus(StagedParts, MultiExitClassifier):
         if exit_weights is None:
             exit_weights = [1.0 / num_segments] * num_segments
         super().__init__(exit_weights=exit_weights, **kwargs)
-        if training_stage not in (0, 1, 2, 3):
-            raise ValueError(f'training_stage must be 0, 1, 2 or 3, got {training_stage}')
-        if init_target not in ('global', 'local'):
-            raise ValueError(f'init_target must be "global" or "local", got {init_target!r}')
-        if not set(stage3_trainable) <= {'cls_head', 'local_backbone'} or not stage3_trainable:
-            raise ValueError(f'stage3_trainable must be a non-empty subset of cls_head, '
-                             f'local_backbone; got {stage3_trainable}')
+        self._set_stages(training_stage, init_target, stage3_trainable,
+                         ('cls_head', 'local_backbone'))
         if reward not in REWARDS:
             raise ValueError(f'reward must be one of {REWARDS}, got {reward!r}')
         if random_patch not in ('continuous', 'grid'):
@@ -271,9 +310,6 @@ class AdaFocus(StagedParts, MultiExitClassifier):
         self.patch_size = patch_size
         self.input_size = input_size
         self.glance_size = glance_size
-        self.training_stage = training_stage
-        self.init_target = init_target
-        self.stage3_trainable = tuple(stage3_trainable)
         self.reward = reward
         self.random_patch = random_patch
 
@@ -289,8 +325,9 @@ class AdaFocus(StagedParts, MultiExitClassifier):
         policy = dict(policy or {})
         num_actions = policy.pop('num_actions', 49)
         hidden_dim = policy.pop('hidden_dim', 1024)
+        map_size = glance_map_size(self.global_backbone, glance_size or input_size)
         self.policy = PPOPolicy(
-            policy_state_encoder('conv', global_channels, self._glance_map_size(), hidden_dim),
+            policy_state_encoder('conv', global_channels, map_size, hidden_dim),
             hidden_dim,
             action=dict(type='categorical', num_actions=num_actions),
             **policy)
@@ -298,28 +335,6 @@ class AdaFocus(StagedParts, MultiExitClassifier):
         self.memory = RolloutMemory()
         self._mode = 'argmax'
         self._apply_stage()
-
-    @torch.no_grad()
-    def _glance_map_size(self) -> int:
-        side = self.glance_size or self.input_size
-        was_training = self.global_backbone.training
-        self.global_backbone.eval()
-        fmap = self.global_backbone(torch.zeros(1, 3, side, side))[-1]
-        self.global_backbone.train(was_training)
-        if fmap.size(2) != fmap.size(3):
-            raise ValueError(f'non-square glancer map {tuple(fmap.shape)}')
-        return fmap.size(2)
-
-    # ---- training stages ----------------------------------------------------------------------
-    def trainable_parts(self) -> Tuple[str, ...]:
-        """Names of the sub-modules trained in the current stage (the rest is frozen, eval)."""
-        if self.training_stage == 0:
-            return (f'{self.init_target}_backbone', f'{self.init_target}_head')
-        if self.training_stage == 1:
-            return ('local_backbone', 'cls_head')
-        if self.training_stage == 2:
-            return ('policy', )
-        return self.stage3_trainable
 
     # ---- per-frame computation ----------------------------------------------------------------
     def glance(self, frame: Tensor) -> Tuple[Tensor, Tensor]:

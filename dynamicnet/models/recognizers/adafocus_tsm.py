@@ -58,7 +58,7 @@ from dynamicnet.registry import MODELS
 from ..classifiers.gfnet import crop_patches
 from ..classifiers.multi_exit import MultiExitClassifier
 from ..utils.ppo import PPOPolicy, RolloutMemory
-from .adafocus import StagedParts
+from .adafocus import StagedParts, glance_map_size
 
 __all__ = ['temporal_shift', 'add_temporal_shift', 'tsm_policy_encoder', 'AdaFocusTSM']
 
@@ -164,6 +164,7 @@ class AdaFocusTSM(StagedParts, MultiExitClassifier):
 
     num_exits = 1
     PARTS = ('global_backbone', 'global_head', 'local_backbone', 'local_head', 'policy')
+    STAGE1_PARTS = ('local_backbone', 'local_head')
 
     def __init__(self,
                  *,
@@ -185,14 +186,8 @@ class AdaFocusTSM(StagedParts, MultiExitClassifier):
                  stage3_trainable: Sequence[str] = ('local_head', ),
                  **kwargs):
         super().__init__(**kwargs)
-        if training_stage not in (0, 1, 2, 3):
-            raise ValueError(f'training_stage must be 0, 1, 2 or 3, got {training_stage}')
-        if init_target not in ('global', 'local'):
-            raise ValueError(f'init_target must be "global" or "local", got {init_target!r}')
-        allowed = {'local_head', 'global_head', 'local_backbone'}
-        if not stage3_trainable or not set(stage3_trainable) <= allowed:
-            raise ValueError(f'stage3_trainable must be a non-empty subset of {sorted(allowed)}, '
-                             f'got {stage3_trainable}')
+        self._set_stages(training_stage, init_target, stage3_trainable,
+                         ('local_head', 'global_head', 'local_backbone'))
         if glance_segments % num_divisions or focus_segments % num_divisions:
             raise ValueError(f'num_divisions={num_divisions} must divide glance_segments='
                              f'{glance_segments} and focus_segments={focus_segments}')
@@ -203,9 +198,6 @@ class AdaFocusTSM(StagedParts, MultiExitClassifier):
         self.patch_size = patch_size
         self.input_size = input_size
         self.num_divisions = num_divisions
-        self.training_stage = training_stage
-        self.init_target = init_target
-        self.stage3_trainable = tuple(stage3_trainable)
 
         self.global_backbone = MODELS.build(global_backbone)
         self.local_backbone = MODELS.build(local_backbone)
@@ -221,7 +213,7 @@ class AdaFocusTSM(StagedParts, MultiExitClassifier):
         hidden_dim = policy.pop('hidden_dim', 512)
         reduced = policy.pop('reduced_channels', 64)
         std = policy.pop('std', 0.25)
-        map_size = self._glance_map_size()
+        map_size = glance_map_size(self.global_backbone, input_size, glance_segments)
         per_division = glance_segments // num_divisions
         self.policy = PPOPolicy(
             tsm_policy_encoder(global_channels * per_division, map_size, hidden_dim, reduced),
@@ -231,25 +223,6 @@ class AdaFocusTSM(StagedParts, MultiExitClassifier):
         self.memory = RolloutMemory()
         self._mode = 'mean'
         self._apply_stage()
-
-    @torch.no_grad()
-    def _glance_map_size(self) -> int:
-        was_training = self.global_backbone.training
-        self.global_backbone.eval()
-        frames = torch.zeros(self.glance_segments, 3, self.input_size, self.input_size)
-        fmap = self.global_backbone(frames)[-1]
-        self.global_backbone.train(was_training)
-        return fmap.size(2)
-
-    def trainable_parts(self) -> Tuple[str, ...]:
-        """Names of the sub-modules trained in the current stage (the rest is frozen, eval)."""
-        if self.training_stage == 0:
-            return (f'{self.init_target}_backbone', f'{self.init_target}_head')
-        if self.training_stage == 1:
-            return ('local_backbone', 'local_head')
-        if self.training_stage == 2:
-            return ('policy', )
-        return self.stage3_trainable
 
     # ---- computation --------------------------------------------------------------------------
     def _split(self, inputs: Tensor) -> Tuple[Tensor, Tensor]:

@@ -33,7 +33,7 @@ from torch import Tensor
 from dynamicnet.registry import MODELS
 from ..classifiers.multi_exit import MultiExitClassifier
 from ..utils.ppo import CountedGRU
-from .adafocus import glance_features
+from .adafocus import glance_features, glance_map_size
 
 __all__ = ['differentiable_crop', 'PolicySTN', 'AdaFocusV2Head', 'AdaFocusV2']
 
@@ -174,12 +174,7 @@ class AdaFocusV2(MultiExitClassifier):
         self.cls_head = AdaFocusV2Head(global_channels + local_channels,
                                        head.pop('hidden_dim', 4096), num_classes, num_segments,
                                        **head)
-        with torch.no_grad():
-            was_training = self.global_backbone.training
-            self.global_backbone.eval()
-            side = glance_size or input_size
-            map_size = self.global_backbone(torch.zeros(1, 3, side, side))[-1].size(-1)
-            self.global_backbone.train(was_training)
+        map_size = glance_map_size(self.global_backbone, glance_size or input_size)
         self.policy = PolicySTN(global_channels, map_size, **(policy or {}))
         self._random = False
 

@@ -152,14 +152,14 @@ def test_gru_head_steps_equal_sequence_and_video_output_is_last_step():
     assert torch.allclose(samples[1].pred_score, F.softmax(exits[-1][1], 0), atol=1e-6)
 
 
-def _check_stage(model, trainable):
+def check_trainable_parts(model, parts, trainable, inputs, labels):
+    """One training loss + backward of a staged AdaFocus model (also used by
+    test_adafocus_tsm.py): exactly the ``trainable`` sub-modules among ``parts`` get gradients,
+    require them and are in train mode; the policy's behaviour copy never trains."""
     model.train()
-    x = torch.randn(2, model.num_segments, 3, 64, 64)
-    bn = model.global_backbone.conv1.bn
-    stats = bn.running_mean.clone()
-    losses = model.loss(x, _samples([1, 4]))
+    losses = model.loss(inputs, _samples(labels))
     sum(v for k, v in losses.items() if k.startswith('loss')).backward()
-    for part in PARTS:
+    for part in parts:
         module = getattr(model, part)
         params = list(module.policy.parameters()) if part == 'policy' else list(
             module.parameters())
@@ -169,9 +169,16 @@ def _check_stage(model, trainable):
         if part != 'policy':
             assert module.training == (part in trainable), part
     assert not any(p.requires_grad for p in model.policy.policy_old.parameters())
+    model.memory.clear()
+
+
+def _check_stage(model, trainable):
+    bn = model.global_backbone.conv1.bn
+    stats = bn.running_mean.clone()
+    x = torch.randn(2, model.num_segments, 3, 64, 64)
+    check_trainable_parts(model, PARTS, trainable, x, [1, 4])
     # the frozen glancer's BN statistics do not move
     assert torch.equal(bn.running_mean, stats) == ('global_backbone' not in trainable)
-    model.memory.clear()
 
 
 @pytest.mark.parametrize('stage,kwargs,trainable', [

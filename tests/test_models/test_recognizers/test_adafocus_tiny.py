@@ -25,6 +25,20 @@ CHAIN = [
 ]
 
 
+def _short_run(cfg, work_dir, epochs, load_from):
+    """``cfg`` trained for ``epochs`` (a cosine schedule shortened to match), validated and
+    saved at the end, logging every iteration, in ``work_dir``, from ``load_from``."""
+    cfg.train_cfg.update(max_epochs=epochs, val_interval=epochs)
+    if cfg.param_scheduler:
+        cfg.param_scheduler.T_max = epochs
+    cfg.default_hooks.checkpoint = dict(type='CheckpointHook', interval=epochs)
+    cfg.default_hooks.logger = dict(type='LoggerHook', interval=1)
+    cfg.work_dir = str(work_dir)
+    cfg.load_from = load_from
+    cfg.log_level = 'WARNING'
+    return cfg
+
+
 def _cfg(name, data, work_dir, epochs, load_from=None, segments=None):
     cfg = Config.fromfile(osp.join(ROOT, 'configs', 'adafocus', f'{name}.py'))
     if segments is not None:  # fewer frames per video: a faster run of the same config
@@ -40,16 +54,7 @@ def _cfg(name, data, work_dir, epochs, load_from=None, segments=None):
         fit = cfg.test_cfg.fit_dataloader.dataset.dataset
         fit.ann_file = osp.join(data, 'train_list_rawframes.txt')
         fit.data_prefix = dict(img=osp.join(data, 'rawframes'))
-    cfg.train_cfg.max_epochs = epochs
-    cfg.train_cfg.val_interval = epochs
-    if cfg.param_scheduler:
-        cfg.param_scheduler.T_max = epochs
-    cfg.default_hooks.checkpoint = dict(type='CheckpointHook', interval=epochs)
-    cfg.default_hooks.logger = dict(type='LoggerHook', interval=1)
-    cfg.work_dir = str(work_dir)
-    cfg.load_from = load_from
-    cfg.log_level = 'WARNING'
-    return cfg
+    return _short_run(cfg, work_dir, epochs, load_from)
 
 
 def _epoch_losses(runner, key, iters_per_epoch):
@@ -156,15 +161,7 @@ def _tsm_cfg(name, data, work_dir, epochs, load_from=None):
             elif t.type == 'dynamicnet.VideoCenterCrop':
                 t.crop_size = 64
     cfg.test_dataloader = cfg.val_dataloader
-    cfg.train_cfg.update(max_epochs=epochs, val_interval=epochs)
-    if cfg.param_scheduler:
-        cfg.param_scheduler.T_max = epochs
-    cfg.default_hooks.checkpoint = dict(type='CheckpointHook', interval=epochs)
-    cfg.default_hooks.logger = dict(type='LoggerHook', interval=1)
-    cfg.work_dir = str(work_dir)
-    cfg.load_from = load_from
-    cfg.log_level = 'WARNING'
-    return cfg
+    return _short_run(cfg, work_dir, epochs, load_from)
 
 
 @pytest.mark.slow

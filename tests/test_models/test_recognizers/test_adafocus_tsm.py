@@ -6,14 +6,12 @@ import torch
 import torch.nn.functional as F
 from mmengine.registry import init_default_scope
 from mmpretrain.models import MobileNetV2, ResNet
-from mmpretrain.structures import DataSample
 
 from dynamicnet.models.recognizers import adafocus_tsm
 from dynamicnet.models.recognizers.adafocus_tsm import (AdaFocusTSM, add_temporal_shift,
                                                         temporal_shift)
+from test_adafocus import SLIM_G, SLIM_L, _samples, check_trainable_parts  # same test folder
 
-SLIM_G = dict(type='mmpretrain.MobileNetV2', widen_factor=0.25, out_indices=(7, ))
-SLIM_L = dict(type='mmpretrain.ResNet', depth=18, base_channels=8, out_indices=(3, ))
 PARTS = ('global_backbone', 'global_head', 'local_backbone', 'local_head', 'policy')
 
 
@@ -28,10 +26,6 @@ def _model(stage=1, **kwargs):
                 glance_segments=4, focus_segments=6, patch_size=32, input_size=64,
                 num_divisions=2, policy=dict(hidden_dim=16), training_stage=stage)
     return AdaFocusTSM(**{**args, **kwargs})
-
-
-def _samples(labels):
-    return [DataSample().set_gt_label(int(y)) for y in labels]
 
 
 def test_temporal_shift_hand_computed():
@@ -123,24 +117,6 @@ def test_prediction_is_sum_of_consensus_logits(monkeypatch):
     assert ((corners > 0) & (corners < 1)).all()
 
 
-def _check_stage(model, trainable):
-    model.train()
-    x = torch.randn(3, 10, 3, 64, 64)
-    losses = model.loss(x, _samples([1, 4, 0]))
-    sum(v for k, v in losses.items() if k.startswith('loss')).backward()
-    for part in PARTS:
-        module = getattr(model, part)
-        params = list(module.policy.parameters()) if part == 'policy' else list(
-            module.parameters())
-        got_grad = any(p.grad is not None and p.grad.abs().sum() > 0 for p in params)
-        assert got_grad == (part in trainable), part
-        assert all(p.requires_grad == (part in trainable) for p in params), part
-        if part != 'policy':
-            assert module.training == (part in trainable), part
-    assert not any(p.requires_grad for p in model.policy.policy_old.parameters())
-    model.memory.clear()
-
-
 @pytest.mark.parametrize('stage,kwargs,trainable', [
     (0, dict(init_target='global'), {'global_backbone', 'global_head'}),
     (0, dict(init_target='local'), {'local_backbone', 'local_head'}),
@@ -151,7 +127,8 @@ def _check_stage(model, trainable):
                                                                   'local_backbone'}),
 ])
 def test_stage_freezing(stage, kwargs, trainable):
-    _check_stage(_model(stage=stage, **kwargs), trainable)
+    check_trainable_parts(
+        _model(stage=stage, **kwargs), PARTS, trainable, torch.randn(3, 10, 3, 64, 64), [1, 4, 0])
 
 
 def test_stage1_random_patches_and_stage2_reward(monkeypatch):
