@@ -42,10 +42,10 @@ optim_wrapper = dict(
     optimizer=dict(type='AdamW', lr=8e-3, weight_decay=0.01),
     clip_grad=dict(max_norm=10, norm_type=2))
 # 32 rooms x 13 repeats / 4 per batch = 104 iterations per epoch; the Pointformer tiny schedule.
-train_cfg = dict(type='EpochBasedTrainLoop', max_epochs=4, val_interval=4)
+train_cfg = dict(type='EpochBasedTrainLoop', max_epochs=6, val_interval=6)
 val_cfg = dict(type='ValLoop')
 test_cfg = dict(type='TestLoop')
-param_scheduler = [dict(type='MultiStepLR', by_epoch=True, milestones=[3], gamma=0.1)]
+param_scheduler = [dict(type='MultiStepLR', by_epoch=True, milestones=[5], gamma=0.1)]
 default_hooks = dict(
-    logger=dict(type='LoggerHook', interval=10), checkpoint=dict(type='CheckpointHook', interval=4))
+    logger=dict(type='LoggerHook', interval=10), checkpoint=dict(type='CheckpointHook', interval=6))
 randomness = dict(seed=0)

@@ -83,14 +83,12 @@ def test_pointformer_votenet_loss_and_predict_on_cpu(tiny_data_root, tmp_path, d
 
 @pytest.mark.slow
 def test_pointformer_votenet_trains_with_runner(tiny_data_root, tmp_path, default_scope):
-    """The README's main job at half its length: 208 Runner iterations (2 of the 4 epochs, constant
-    lr) on the tiny ScanNet lower the vote loss and lift validation mAP@0.25 above the untrained
-    model's (the full main job reaches more, see configs/pointformer/README.md)."""
+    """The README's main job through mmengine's Runner (its full CPU schedule, 624 iterations:
+    half of it was not enough for a reliable margin): the vote loss falls and validation mAP@0.25
+    on the unseen rooms rises clearly above the untrained model's."""
     from mmengine.runner import Runner
     cfg = _tiny_cfg('pointformer/votenet_pointformer_1xb4-tiny_scannet-3d.py',
                     tiny_data_root('scannet') + '/', tmp_path)
-    cfg.train_cfg = dict(type='IterBasedTrainLoop', max_iters=208, val_interval=1000)
-    cfg.param_scheduler = []
     cfg.default_hooks.logger.interval = 50
     recorder = _Losses()
     runner = Runner.from_cfg(cfg)
@@ -99,8 +97,8 @@ def test_pointformer_votenet_trains_with_runner(tiny_data_root, tmp_path, defaul
     runner.train()
     after = runner.val()
     vote = [step['vote_loss'] for step in recorder.values]
-    assert len(vote) == 208 and np.isfinite([step['loss'] for step in recorder.values]).all()
-    assert np.mean(vote[-20:]) < 0.8 * np.mean(vote[:20])
+    assert len(vote) == 624 and np.isfinite([step['loss'] for step in recorder.values]).all()
+    assert np.mean(vote[-50:]) < 0.6 * np.mean(vote[:50])
     print(f"mAP@0.25 untrained {before['mAP_0.25']:.4f}, trained {after['mAP_0.25']:.4f}")
     assert before['mAP_0.25'] < 0.01
-    assert after['mAP_0.25'] > before['mAP_0.25'] + 0.02
+    assert after['mAP_0.25'] > before['mAP_0.25'] + 0.1
