@@ -8,13 +8,14 @@ Layout (as written by mmdet3d's ``tools/create_data.py scannet`` + ``update_info
     <root>/semantic_mask/<scene>.bin    int64 (N,): nyu40 ids (1 wall, 2 floor, 3..39 objects)
     <root>/scannet_infos_{train,val}.pkl   v2 infos: {'metainfo': ..., 'data_list': [...]}
 
-Each scene is a 4-5 m room with a floor, walls and 3-5 axis-aligned box objects of the 18 benchmark
-classes; every class occurs in each split. 32 training and 8 validation rooms by default: trained
-on 8 rooms, the CPU-sized Pointformer did not reach a positive mAP on unseen rooms in minutes. A
-box has the class's mean size of mmdet3d's VoteNet ScanNet config (jittered by ``size_jitter``)
-and the class's palette colour, so class, centre and size are learnable. Points
-are stored in a rotated/translated "scan" frame and each info carries the ``axis_align_matrix``
-that ``GlobalAlignment`` applies, as in real ScanNet; boxes are in the aligned frame.
+Each scene is a 4-5 m room with a floor, walls and up to 5 axis-aligned box objects of the 18
+benchmark classes (3-5 drawn; one that finds no free spot is left out); every class occurs in each
+split. 32 training and 8 validation rooms by default: trained on 8 rooms, the CPU-sized
+Pointformer did not reach a positive mAP on unseen rooms in minutes. A box has the class's mean
+size of mmdet3d's VoteNet ScanNet config (jittered by ``size_jitter``) and the class's palette
+colour, so class, centre and size are learnable. Points are stored in a rotated/translated "scan"
+frame and each info carries the ``axis_align_matrix`` that ``GlobalAlignment`` applies, as in real
+ScanNet; boxes are in the aligned frame.
 """
 import math
 import os.path as osp

@@ -28,7 +28,7 @@ def infos(root, split):
 
 
 def test_info_files(root):
-    for split, count in (('train', 8), ('val', 4)):
+    for split, count in (('train', 32), ('val', 8)):
         data = infos(root, split)
         assert data['metainfo']['categories'] == {c: i for i, c in enumerate(SCANNET_CLASSES)}
         assert data['metainfo']['dataset'] == 'scannet'
@@ -41,7 +41,7 @@ def test_info_files(root):
             for mask in ('instance_mask', 'semantic_mask'):
                 path = f'{root}/{mask}/{info["pts_" + mask + "_path"]}'
                 assert len(np.fromfile(path, dtype=np.int64)) == n
-            assert 3 <= len(info['instances']) <= 6
+            assert 1 <= len(info['instances']) <= 5  # 3-5 drawn; no free spot: left out
     # Every class occurs in the training set.
     labels = [i['bbox_label_3d'] for d in infos(root, 'train')['data_list'] for i in d['instances']]
     assert set(labels) == set(range(18))
@@ -50,7 +50,7 @@ def test_info_files(root):
 def test_train_pipeline(root, default_scope, tiny_dataset_cfg):
     default_scope('mmdet3d')
     ds = build(tiny_dataset_cfg('scannet', 'train', root))
-    assert len(ds) == 8
+    assert len(ds) == 32
     torch.manual_seed(0)
     np.random.seed(0)
     sample = ds[0]
@@ -109,7 +109,7 @@ def test_val_pipeline_and_metric(root, default_scope, tiny_dataset_cfg):
     from mmdet3d.structures import DepthInstance3DBoxes
 
     ds = build(tiny_dataset_cfg('scannet', 'val', root))
-    assert len(ds) == 4
+    assert len(ds) == 8
     metric = IndoorMetric()
     metric.dataset_meta = ds.metainfo
     for i in range(len(ds)):
