@@ -29,6 +29,11 @@ def test_fraction_exits_and_macs_saving_follow_the_exit_costs(tool, capsys):
         assert row['exited'] == exited
         assert row['macs_saving'] == pytest.approx(exited / 16 * (1 - costs[0] / costs[-1]))
         assert row['ratio'] == pytest.approx(row['time_saving'] / row['macs_saving'])
+    assert result['later_macs_share'] == pytest.approx(1 - costs[0] / costs[-1])
+    assert 0 < result['later_time_share'] < 1
+    assert result['predicted_ratio'] == pytest.approx(
+        result['later_time_share'] / result['later_macs_share']
+        * (1 - result['later_fixed_share']))
     lines = capsys.readouterr().out.strip().splitlines()
     assert lines[-1].startswith('time saving / MACs saving (wall')
     assert lines[-1].endswith(f'{name} ' + ' '.join(f'{r["ratio"]:.2f}'
@@ -36,8 +41,8 @@ def test_fraction_exits_and_macs_saving_follow_the_exit_costs(tool, capsys):
 
 
 def test_fixed_share_and_paired_ratio(tool):
-    # t(n) = 2 + 0.5 n: at n = 16 a quarter of the time does not depend on the batch
-    assert tool.fixed_share(t_full=10.0, t_small=4.0, batch=16, small=4) == pytest.approx(0.2)
+    # t(n) = 2 + 0.5 n: at n = 16 a fifth of the time does not depend on the batch
+    assert tool.fixed_share(t_big=10.0, t_small=4.0, big=16, small=4) == pytest.approx(0.2)
     # a slow round (the second) slows both of its runs: pairing within rounds cancels it, the
     # ratio of the medians (4 / 6) would not
     assert tool.paired_ratio([1.0, 4.0, 5.0], [2.0, 8.0, 6.0]) == 0.5

@@ -3,7 +3,7 @@
 
     python tools/analysis_tools/benchmark_early_exit.py CONFIG [CONFIG ...]
         [--checkpoint CKPT ...] [--fraction 0.25 0.5 0.75] [--batch-size 128 ...]
-        [--repeat 7] [--threads 1] [--input-shape C H W] [--seed 0] [--cfg-options k=v ...]
+        [--repeat 15] [--threads 1] [--input-shape C H W] [--seed 0] [--cfg-options k=v ...]
 
 For every model (config, optional checkpoint; random weights are fine for timing) and every
 requested fraction ``f`` it compares, on one batch of random normal inputs:
@@ -16,32 +16,40 @@ requested fraction ``f`` it compares, on one batch of random normal inputs:
 **Exits and MACs come from the evaluator's own code**: the thresholds are
 :func:`dynamicnet.evaluation.metrics.early_exit.fit_thresholds` with exit proportions
 ``(f, 0, ..., 0, 1 - f)`` on the model's confidences for the batch (so ``floor(f B)`` samples,
-plus ties, leave at exit 1), the average MACs is ``evaluate_thresholds`` with
-:meth:`MultiExitClassifier.exit_costs` (the ``exit_costs`` every prediction carries), i.e. exactly
-what :class:`EarlyExitMetric` reports, and the real early-exit path must take the same exits
-(checked). Printed per fraction: MACs saving ``1 - MACs/F_K``, time saving ``1 - t_early/t_full``
-and their ratio (target >= 0.8: "the time saving reaches 80 % of the MACs saving").
+plus ties, leave at exit 1), and the average MACs is ``evaluate_thresholds`` with the per-exit
+costs of :meth:`MultiExitClassifier.exit_costs` for the benchmark's input shape (by default
+``test_cfg.cost_input_shape``, the ``exit_costs`` every prediction carries): exactly what
+:class:`EarlyExitMetric` reports for those exits. The real early-exit path must take the same
+exits (checked). Printed per fraction: MACs saving ``1 - MACs / F_K``, time saving
+``1 - t_early / t_full`` and their ratio (the target, >= 0.8, is "the time saving reaches 80 % of
+the MACs saving").
 
 **Timing protocol**: ``torch.set_num_threads(--threads)`` (default 1); one untimed warm-up call of
 every mode, then ``--repeat`` rounds that run every mode once, in reversed order every other
-round (full and early runs interleave, so load changes on a shared machine hit both alike);
-medians over rounds. Both wall time (``perf_counter``) and process CPU time (``process_time``)
-are recorded: with one thread they agree on an idle machine, and CPU time does not count the
-time the process waits for a core while other jobs run.
+round, so full and early runs interleave. ``t_early / t_full`` is the median over rounds of the
+ratio within a round (runs close in time share the machine's load; a slow round slows both);
+the printed times are medians. Wall time (``perf_counter``) and process CPU time
+(``process_time``) are both recorded: with one thread they agree on an idle machine, and CPU
+time leaves out the time the process waited for a core while other jobs ran. The saving ratio
+amplifies timing noise by ``1 / MACs saving`` (x4.5 at ``f = 0.25`` for MSDNet), hence the
+15 rounds by default.
 
-**Batch size and fixed per-call cost.** Every stage call also pays batch-independent time:
-Python dispatch of each op, reading the weights once, the exit bookkeeping. Early exit cannot
-save it, and if ``a`` is its share of the full run, time ~ ``a + (1 - a) x MACs`` gives a ratio
-of about ``1 - a``. The tool measures it: the full network also runs on a quarter of the batch
-(interleaved like the rest), ``t(n) = t0 + b n`` through both points gives
-``a = t0 / t(B)``, printed with the cap ``1 - a``; when the cap is below 0.8 it says that the
-fixed cost, not the model, is measured. ``--batch-size`` (one value, or one per config) sets
-``B``; the default 128 keeps ``a`` at a few percent for the CIFAR-size models (MSDNet ~1 %, the
-tiny GFNet ~5 %, whose 1.7M-MAC steps are dominated by dispatch at batch 16); the 224x224
-ImageNet models are heavy enough per sample that the READMEs use 32.
+**Why a ratio falls short: the stages after exit 1.** Early exit saves the time of the stages
+after exit 1 on the samples that left. The tool also runs stage 1 alone (everybody leaves at
+exit 1) and both modes on a quarter of the batch, all interleaved with the rest; from the CPU
+times it prints (i) the later stages' share of the full run's time next to their share of its
+MACs, ``1 - F_1 / F_K``, and (ii) the batch-independent share ``a`` of their time: the intercept
+of the line ``t(n) = t0 + b n`` through their times at ``B`` and ``B / 4`` -- the batch sizes they
+see -- over ``t(B)``. A stage call pays batch-independent time for Python dispatch of every op,
+reading every weight and kernels that are less efficient on few samples; early exit cannot
+save it. The expected ratio is ``(time share / MACs share) x (1 - a)``; the tool says which
+factor is below 0.8 when one is. ``a`` below 0 means a sample costs less in a smaller batch
+(e.g. its activations stay in cache). A large ``a`` means the per-call cost, not the model, is
+measured: raise ``--batch-size`` (one value, or one per config).
+The model READMEs give each model's command, batch size and measurements.
 
-Output: per model a header, the full-network time and fixed share, one row per fraction, and
-as the last line the wall-time ratios of every model and fraction.
+Output: per model a header, the full-network time with (i), (ii) and the expected ratio, one
+row per fraction, and as the last line the wall-time ratios of every model and fraction.
 """
 import argparse
 import os.path as osp
@@ -75,7 +83,7 @@ def parse_args(argv=None):
                         help='fractions of the batch sent out at exit 1')
     parser.add_argument('--batch-size', type=int, nargs='+', default=[128],
                         help='benchmark batch, one value or one per config (see the docstring)')
-    parser.add_argument('--repeat', type=int, default=7, help='timed rounds (median)')
+    parser.add_argument('--repeat', type=int, default=15, help='timed rounds (median)')
     parser.add_argument('--threads', type=int, default=1, help='torch CPU threads')
     parser.add_argument('--input-shape', type=int, nargs=3, default=None, metavar=('C', 'H', 'W'),
                         help='default: test_cfg.cost_input_shape of each model')
@@ -113,11 +121,11 @@ def paired_ratio(early: Sequence[float], full: Sequence[float]) -> float:
     return statistics.median(e / f for e, f in zip(early, full))
 
 
-def fixed_share(t_full: float, t_small: float, batch: int, small: int) -> float:
-    """Batch-independent share ``t0 / t(B)`` of the line ``t(n) = t0 + b n`` through
-    ``(small, t_small)`` and ``(batch, t_full)``."""
-    t0 = (batch * t_small - small * t_full) / (batch - small)
-    return t0 / t_full
+def fixed_share(t_big: float, t_small: float, big: int, small: int) -> float:
+    """Batch-independent share ``t0 / t(big)`` of the line ``t(n) = t0 + b n`` through
+    ``(small, t_small)`` and ``(big, t_big)``."""
+    t0 = (big * t_small - small * t_big) / (big - small)
+    return t0 / t_big
 
 
 @torch.no_grad()
@@ -125,8 +133,9 @@ def benchmark(model, inputs: torch.Tensor, fractions: Sequence[float], repeat: i
     """Time the full network and the early exit at every fraction on ``inputs``.
 
     Returns:
-        ``dict(costs, t_full, t_full_cpu, fixed_share, rows)``; each row has ``fraction``,
-        ``exited`` (samples out at exit 1), ``macs_saving``, ``time_saving``,
+        ``dict(costs, t_full, t_full_cpu, later_time_share, later_macs_share,
+        later_fixed_share, predicted_ratio, rows)`` (see the module docstring); each row has
+        ``fraction``, ``exited`` (samples out at exit 1), ``macs_saving``, ``time_saving``,
         ``time_saving_cpu``, ``ratio``, ``ratio_cpu``, ``t_early``, ``t_early_cpu``.
     """
     batch, num_exits = inputs.size(0), model.num_exits
@@ -135,15 +144,15 @@ def benchmark(model, inputs: torch.Tensor, fractions: Sequence[float], repeat: i
                         for x in model.forward_exits(inputs)])  # (K, B)
     correct = torch.zeros_like(conf, dtype=torch.bool)  # accuracy is not measured here
 
-    def proportions(fraction: float) -> torch.Tensor:
+    def thresholds_for(fraction: float) -> torch.Tensor:
+        """The evaluator's thresholds for exit proportions (f, 0, ..., 0, 1 - f)."""
         p = torch.zeros(num_exits, dtype=torch.float32)
         p[0], p[-1] = fraction, 1 - fraction
-        return p
+        return fit_thresholds(conf, p)
 
-    never = fit_thresholds(conf, proportions(0.0))
     settings = []
     for fraction in fractions:
-        thresholds = fit_thresholds(conf, proportions(fraction))
+        thresholds = thresholds_for(fraction)
         _, macs, counts = evaluate_thresholds(conf, correct, thresholds, costs)
         _, exit_index = model.early_exit(inputs, thresholds)
         real = torch.bincount(exit_index, minlength=num_exits)
@@ -152,9 +161,16 @@ def benchmark(model, inputs: torch.Tensor, fractions: Sequence[float], repeat: i
                                f'threshold rule {counts.tolist()}')
         settings.append((fraction, thresholds, macs, int(counts[0])))
 
+    # the full network and stage 1 alone (everybody leaves at exit 1), at B and B / 4: the
+    # stages after exit 1 -- the part early exit skips -- are their difference
     small = max(1, batch // 4)
-    modes = {'full': lambda: model.early_exit(inputs, never),
-             'full/4': lambda: model.early_exit(inputs[:small], never)}
+    never, first = thresholds_for(0.0), thresholds_for(1.0)
+    modes = {
+        'full': lambda: model.early_exit(inputs, never),
+        'full/4': lambda: model.early_exit(inputs[:small], never),
+        'exit1': lambda: model.early_exit(inputs, first),
+        'exit1/4': lambda: model.early_exit(inputs[:small], first),
+    }
     for fraction, thresholds, _, _ in settings:
         modes[f'early@{fraction}'] = (lambda t=thresholds: model.early_exit(inputs, t))
     times = interleaved_times(modes, repeat)
@@ -171,10 +187,20 @@ def benchmark(model, inputs: torch.Tensor, fractions: Sequence[float], repeat: i
                  ratio=time_saving / macs_saving if macs_saving > 0 else float('nan'),
                  ratio_cpu=time_saving_cpu / macs_saving if macs_saving > 0 else float('nan'),
                  t_early=statistics.median(early_wall), t_early_cpu=statistics.median(early_cpu)))
-    t_full_cpu = statistics.median(full_cpu)
-    share = fixed_share(t_full_cpu, statistics.median(times['full/4'][1]), batch, small)
-    return dict(costs=costs, t_full=statistics.median(full_wall), t_full_cpu=t_full_cpu,
-                fixed_share=share, rows=rows)
+    cpu = {name: statistics.median(t[1]) for name, t in times.items()}
+    later = cpu['full'] - cpu['exit1']
+    later_time_share = later / cpu['full']
+    later_macs_share = 1 - costs[0] / costs[-1]
+    later_fixed_share = fixed_share(later, cpu['full/4'] - cpu['exit1/4'], batch, small)
+    return dict(
+        costs=costs,
+        t_full=statistics.median(full_wall),
+        t_full_cpu=cpu['full'],
+        later_time_share=later_time_share,
+        later_macs_share=later_macs_share,
+        later_fixed_share=later_fixed_share,
+        predicted_ratio=later_time_share / later_macs_share * (1 - later_fixed_share),
+        rows=rows)
 
 
 def report(name: str, model, result: dict, batch: int, shape, args) -> None:
@@ -183,14 +209,19 @@ def report(name: str, model, result: dict, batch: int, shape, args) -> None:
           + ', '.join(f'{c / 1e6:.1f}' for c in costs)
           + f'; batch {batch} x {tuple(shape)}, {args.threads} thread(s), median of '
           f'{args.repeat} interleaved rounds')
-    share = result['fixed_share']
+    time_share, macs_share = result['later_time_share'], result['later_macs_share']
+    fixed = result['later_fixed_share']
     print(f'full network: {1e3 * result["t_full"]:.1f} ms wall, '
-          f'{1e3 * result["t_full_cpu"]:.1f} ms cpu; batch-independent time {100 * share:.1f} % '
-          f'of it (full runs at batch {batch} and {max(1, batch // 4)}), ratio cap ~'
-          f'{1 - share:.2f}')
-    if 1 - share < TARGET:
-        print(f'  -> fixed per-call cost, not the model, dominates at batch {batch}: '
+          f'{1e3 * result["t_full_cpu"]:.1f} ms cpu; stages after exit 1: '
+          f'{100 * time_share:.1f} % of its cpu time for {100 * macs_share:.1f} % of its MACs, '
+          f'{100 * fixed:.1f} % of their time batch-independent (batch {batch} vs '
+          f'{max(1, batch // 4)}): expected ratio ~{result["predicted_ratio"]:.2f}')
+    if 1 - fixed < TARGET:
+        print(f'  -> the later stages\' per-call cost, not the model, dominates at batch {batch}: '
               'raise --batch-size')
+    if time_share / macs_share < TARGET:
+        print('  -> the later stages take a smaller share of the time than of the MACs on this '
+              'machine: skipping them saves less time than MACs')
     print(f'{"fraction":>8} {"exit@1":>7} {"MACs saving":>11} {"time saving wall/cpu":>21} '
           f'{"ratio wall/cpu":>15} {"t_early ms wall/cpu":>20}')
     for r in result['rows']:
