@@ -6,7 +6,7 @@ import torch.nn as nn
 from mmengine.registry import init_default_scope
 from torch.utils.flop_counter import FlopCounterMode
 
-from dynamicnet.models.backbones.msdnet import MSDNet, msdnet_layer_plan
+from dynamicnet.models.backbones.msdnet import MSDNet, _MaxPool2d, msdnet_layer_plan
 from dynamicnet.registry import MODELS
 
 
@@ -118,6 +118,13 @@ def test_released_imagenet_model_matches_the_official_per_exit_flops():
     costs = model.exit_costs((3, 224, 224))
     assert [round(c / 1e6, 1) for c in costs] == [a / 1e6 for a in anchors]
     assert all(0 < p - c <= 1000 * (k + 1) for k, (p, c) in enumerate(zip(per_exit, costs)))
+
+
+def test_stem_pooling_through_channels_last_is_exact():
+    x = torch.randn(2, 8, 15, 14)
+    out = _MaxPool2d(3, 2, 1)(x)
+    assert out.is_contiguous()
+    assert torch.equal(out, nn.MaxPool2d(3, 2, 1)(x))
 
 
 def test_bad_arguments():
