@@ -45,8 +45,11 @@ reading every weight and kernels that are less efficient on few samples; early e
 save it. The expected ratio is ``(time share / MACs share) x (1 - a)``; the tool says which
 factor is below 0.8 when one is. ``a`` below 0 means a sample costs less in a smaller batch
 (e.g. its activations stay in cache). A large ``a`` means the per-call cost, not the model, is
-measured: raise ``--batch-size`` (one value, or one per config).
-The model READMEs give each model's command, batch size and measurements.
+measured: raise ``--batch-size`` (one value, or one per config). The default, 128, suits the
+CIFAR-size MSDNet (its later blocks have no batch-independent time there); the READMEs of
+MSDNet, DVT and GFNet give the batch each model needs (ImageNet-size models 32-64; the tiny
+GFNet 1024: at 128 a third of its focus steps' time is batch-independent), the commands and the
+measured ranges.
 
 Output: per model a header, the full-network time with (i), (ii) and the expected ratio, one
 row per fraction, and as the last line the wall-time ratios of every model and fraction.
