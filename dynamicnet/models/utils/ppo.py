@@ -174,12 +174,13 @@ class GaussianActionHead(nn.Module):
         self.register_buffer('scale', torch.full((action_dim, ), float(std)), persistent=False)
 
     def forward(self, hidden: Tensor) -> Distribution:
-        mean = torch.sigmoid(self.fc(hidden))
+        mean = self.deterministic(hidden)
         return MultivariateNormal(mean, scale_tril=torch.diag(self.scale.to(mean.dtype)))
 
-    @staticmethod
-    def deterministic(dist: Distribution) -> Tensor:
-        return dist.mean
+    def deterministic(self, hidden: Tensor) -> Tensor:
+        """The test-time action: the distribution's mean ``sigmoid(W h)``, without building the
+        distribution (whose construction and argument checks cost more than the two ops)."""
+        return torch.sigmoid(self.fc(hidden))
 
     @staticmethod
     def sample(dist: Distribution) -> Tensor:
@@ -196,9 +197,9 @@ class CategoricalActionHead(nn.Module):
     def forward(self, hidden: Tensor) -> Distribution:
         return Categorical(logits=self.fc(hidden))
 
-    @staticmethod
-    def deterministic(dist: Distribution) -> Tensor:
-        return dist.probs.argmax(dim=-1)
+    def deterministic(self, hidden: Tensor) -> Tensor:
+        """The test-time action: the most probable candidate."""
+        return self(hidden).probs.argmax(dim=-1)
 
     @staticmethod
     def sample(dist: Distribution) -> Tensor:
@@ -230,15 +231,14 @@ class ActorCritic(nn.Module):
             return None
         return like.new_zeros(1, batch, self.hidden_dim)
 
-    def step(self, state: Tensor,
-             hidden: Optional[Tensor]) -> Tuple[Distribution, Optional[Tensor]]:
-        """One decision: ``(action distribution, new hidden)``; the critic is not run (it is
-        only needed, and only costs, during the PPO update)."""
+    def step(self, state: Tensor, hidden: Optional[Tensor]) -> Tuple[Tensor, Optional[Tensor]]:
+        """One decision: ``(input of the action head (B, hidden_dim), new hidden)``; the critic
+        is not run (it is only needed, and only costs, during the PPO update)."""
         feat = self.state_encoder(state)
         if self.gru is not None:
             out, hidden = self.gru(feat.unsqueeze(0), hidden)
             feat = out[0]
-        return self.actor(feat), hidden
+        return feat, hidden
 
     def evaluate(self, states: Tensor, actions: Tensor) -> Tuple[Tensor, Tensor, Tensor]:
         """Re-run the policy over a stored sequence from a zero hidden state.
@@ -337,9 +337,13 @@ class PPOPolicy(nn.Module):
             ``(actions, new hidden)``.
         """
         actor_critic = self.policy_old if behaviour else self.policy
-        dist, hidden = actor_critic.step(state, hidden)
+        feat, hidden = actor_critic.step(state, hidden)
         head = actor_critic.actor
-        action = head.deterministic(dist) if deterministic else head.sample(dist)
+        if deterministic and memory is None:
+            # test time: no distribution object is needed
+            return head.deterministic(feat), hidden
+        dist = head(feat)
+        action = head.deterministic(feat) if deterministic else head.sample(dist)
         if memory is not None:
             memory.states.append(state.detach())
             memory.actions.append(action)
