@@ -3,11 +3,15 @@
 import importlib.util
 import math
 import os.path as osp
+from types import SimpleNamespace
 
 import pytest
 
+from dynamicnet.engine.runners import load_config
+
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 MSDNET = osp.join(ROOT, 'configs', 'msdnet', 'msdnet-b3_1xb16_tiny-imagenet.py')
+GFNET = osp.join(ROOT, 'configs', 'gfnet', 'gfnet-r18_p16-t3_stage3_1xb16_tiny-imagenet.py')
 
 
 @pytest.fixture(scope='module')
@@ -54,3 +58,21 @@ def test_one_checkpoint_per_config(tool):
         tool.parse_args([MSDNET, MSDNET, '--checkpoint', 'a.pth'])
     with pytest.raises(SystemExit):
         tool.parse_args([MSDNET, MSDNET, MSDNET, '--batch-size', '8', '16'])
+
+
+def test_batch_size_from_the_command_then_the_config_then_128(tool, capsys):
+    [(_, result)] = tool.main([
+        MSDNET, '--fraction', '0.5', '--repeat', '1', '--cfg-options',
+        'model.test_cfg.benchmark_batch_size=8'
+    ])
+    assert result['rows'][0]['exited'] == 4  # half of the config's batch of 8
+    assert 'batch 8 (test_cfg.benchmark_batch_size)' in capsys.readouterr().out
+    model = SimpleNamespace(test_cfg=dict(benchmark_batch_size=1024))
+    assert tool.benchmark_batch(model, tool.parse_args([MSDNET]), 0) == (
+        1024, 'test_cfg.benchmark_batch_size')
+    args = tool.parse_args([MSDNET, MSDNET, '--batch-size', '16', '32'])
+    assert tool.benchmark_batch(model, args, 1) == (32, '--batch-size')
+    assert tool.benchmark_batch(SimpleNamespace(test_cfg={}), tool.parse_args([MSDNET]),
+                                0) == (128, 'default')
+    # the tiny GFNet is timed at 1024 (its focus steps' per-call time dominates at 128)
+    assert load_config(GFNET).model.test_cfg.benchmark_batch_size == 1024

@@ -2,7 +2,7 @@
 """Does saved compute become saved time? Real early exit (batch partitioning) on CPU.
 
     python tools/analysis_tools/benchmark_early_exit.py CONFIG [CONFIG ...]
-        [--checkpoint CKPT ...] [--fraction 0.25 0.5 0.75] [--batch-size 128 ...]
+        [--checkpoint CKPT ...] [--fraction 0.25 0.5 0.75] [--batch-size B ...]
         [--repeat 15] [--threads 1] [--input-shape C H W] [--seed 0] [--cfg-options k=v ...]
 
 For every model (config, optional checkpoint; random weights are fine for timing) and every
@@ -45,11 +45,16 @@ reading every weight and kernels that are less efficient on few samples; early e
 save it. The expected ratio is ``(time share / MACs share) x (1 - a)``; the tool says which
 factor is below 0.8 when one is. ``a`` below 0 means a sample costs less in a smaller batch
 (e.g. its activations stay in cache). A large ``a`` means the per-call cost, not the model, is
-measured: raise ``--batch-size`` (one value, or one per config). The default, 128, suits the
-CIFAR-size MSDNet (its later blocks have no batch-independent time there); the READMEs of
-MSDNet, DVT and GFNet give the batch each model needs (ImageNet-size models 32-64; the tiny
-GFNet 1024: at 128 a third of its focus steps' time is batch-independent), the commands and the
-measured ranges.
+measured: raise ``--batch-size`` (one value, or one per config).
+
+**Batch size**: ``--batch-size``, else the model's ``test_cfg.benchmark_batch_size`` (a config
+documents there the batch its early exit is timed at when 128 would measure per-call costs),
+else 128; the header says which. 128 suits the CIFAR-size and tiny MSDNet and the tiny DVT
+(their later stages have little batch-independent time there); the tiny GFNet's config sets
+1024: its encoder sees 16x16 crops, and at 128 a quarter to a third of its focus steps' time
+is the per-call time of oneDNN convolutions on 4x4 to 1x1 maps. The READMEs of MSDNet, DVT and
+GFNet give the batch of each model (ImageNet-size models 32-64), the commands and the measured
+ranges.
 
 Output: per model a header, the full-network time with (i), (ii) and the expected ratio, one
 row per fraction, and as the last line the wall-time ratios of every model and fraction.
@@ -75,6 +80,7 @@ from dynamicnet.evaluation.metrics.early_exit import (evaluate_thresholds,  # no
                                                       fit_thresholds)
 
 TARGET = 0.8
+DEFAULT_BATCH = 128
 
 
 def parse_args(argv=None):
@@ -84,8 +90,9 @@ def parse_args(argv=None):
                         help='one checkpoint per config (optional; random weights otherwise)')
     parser.add_argument('--fraction', type=float, nargs='+', default=[0.25, 0.5, 0.75],
                         help='fractions of the batch sent out at exit 1')
-    parser.add_argument('--batch-size', type=int, nargs='+', default=[128],
-                        help='benchmark batch, one value or one per config (see the docstring)')
+    parser.add_argument('--batch-size', type=int, nargs='+', default=None,
+                        help='benchmark batch, one value or one per config; default: each '
+                        f'model\'s test_cfg.benchmark_batch_size, else {DEFAULT_BATCH}')
     parser.add_argument('--repeat', type=int, default=15, help='timed rounds (median)')
     parser.add_argument('--threads', type=int, default=1, help='torch CPU threads')
     parser.add_argument('--input-shape', type=int, nargs=3, default=None, metavar=('C', 'H', 'W'),
@@ -96,7 +103,7 @@ def parse_args(argv=None):
     args = parser.parse_args(argv)
     if args.checkpoint is not None and len(args.checkpoint) != len(args.configs):
         parser.error(f'{len(args.checkpoint)} checkpoints for {len(args.configs)} configs')
-    if len(args.batch_size) not in (1, len(args.configs)):
+    if args.batch_size is not None and len(args.batch_size) not in (1, len(args.configs)):
         parser.error(f'give one --batch-size or one per config ({len(args.configs)})')
     return args
 
@@ -206,11 +213,20 @@ def benchmark(model, inputs: torch.Tensor, fractions: Sequence[float], repeat: i
         rows=rows)
 
 
-def report(name: str, model, result: dict, batch: int, shape, args) -> None:
+def benchmark_batch(model, args, i: int) -> Tuple[int, str]:
+    """The batch of the ``i``-th config and where it comes from (see the docstring)."""
+    if args.batch_size is not None:
+        return args.batch_size[i if len(args.batch_size) > 1 else 0], '--batch-size'
+    if 'benchmark_batch_size' in model.test_cfg:
+        return int(model.test_cfg['benchmark_batch_size']), 'test_cfg.benchmark_batch_size'
+    return DEFAULT_BATCH, 'default'
+
+
+def report(name: str, model, result: dict, batch: int, source: str, shape, args) -> None:
     costs = result['costs']
     print(f'== {name} ({type(model).__name__}): {model.num_exits} exits, cumulative MMACs '
           + ', '.join(f'{c / 1e6:.1f}' for c in costs)
-          + f'; batch {batch} x {tuple(shape)}, {args.threads} thread(s), median of '
+          + f'; batch {batch} ({source}) x {tuple(shape)}, {args.threads} thread(s), median of '
           f'{args.repeat} interleaved rounds')
     time_share, macs_share = result['later_time_share'], result['later_macs_share']
     fixed = result['later_fixed_share']
@@ -250,11 +266,11 @@ def main(argv=None) -> List[Tuple[str, dict]]:
         if shape is None:
             raise ValueError(f'{config}: give --input-shape C H W (the model has no '
                              'test_cfg.cost_input_shape)')
-        batch = args.batch_size[i] if len(args.batch_size) > 1 else args.batch_size[0]
+        batch, source = benchmark_batch(model, args, i)
         inputs = torch.randn(batch, *shape)
         name = osp.splitext(osp.basename(config))[0]
         result = benchmark(model, inputs, args.fraction, args.repeat)
-        report(name, model, result, batch, shape, args)
+        report(name, model, result, batch, source, shape, args)
         results.append((name, result))
     summary = ' | '.join(
         f'{name} ' + ' '.join(f'{r["ratio"]:.2f}' for r in res['rows']) for name, res in results)

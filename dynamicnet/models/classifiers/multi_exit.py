@@ -101,7 +101,10 @@ class MultiExitClassifier(BaseClassifier):
         test_cfg: ``thresholds`` (list of ``K`` confidences) switches ``predict`` to the
             early-exit path; ``cost_input_shape`` ``(C, H, W)`` fixes the shape used by
             :meth:`exit_costs` (default: the shape of the batch being predicted);
-            ``cost_rules`` names the :func:`count_macs` rule set (default ``'macs'``).
+            ``cost_rules`` names the :func:`count_macs` rule set (default ``'macs'``);
+            ``benchmark_batch_size`` is the batch that
+            ``tools/analysis_tools/benchmark_early_exit.py`` times the early exit at by default
+            (the model itself ignores it).
         data_preprocessor: Defaults to ``mmpretrain.ClsDataPreprocessor``.
         init_cfg: Initialisation config.
     """
