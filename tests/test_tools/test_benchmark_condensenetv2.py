@@ -1,6 +1,6 @@
 # Copyright (c) dynamicnet contributors. All rights reserved.
-"""tools/analysis_tools/benchmark_condensenetv2.py on a small input: both models, both clocks,
-equal outputs."""
+"""tools/analysis_tools/benchmark_condensenetv2.py on a small input: training-time and converted
+models (both inference layouts), both clocks, equal outputs."""
 import os.path as osp
 import sys
 
@@ -17,7 +17,8 @@ def test_benchmark_times_both_models_and_compares_outputs(capsys):
     rows = benchmark_condensenetv2.run(args)
     assert [r['batch'] for r in rows] == [1, 2]
     for row in rows:
-        assert all(row[k] > 0 for k in ('wall_train', 'wall_conv', 'cpu_train', 'cpu_conv'))
+        assert all(row[k] > 0 for k in ('wall_train', 'wall_conv', 'wall_conv_layerwise',
+                                        'cpu_train', 'cpu_conv', 'cpu_conv_layerwise'))
         # Random weights, BN statistics and SFR gamma: the converted model gives the same output.
         assert row['logits_diff'] <= 1e-5 * row['logits_max']
         assert row['feature_diff'] <= 1e-5 * row['feature_max']

@@ -80,6 +80,25 @@ class CondenseNetV2Layer(BaseModule):
             return cp.checkpoint(self._forward, x, use_reentrant=False)
         return self._forward(x)
 
+    def forward_channel_major(self, buffer: Tensor, channels: int) -> int:
+        """Deployable layer on a channel-major dense-block buffer, in place (no autograd).
+
+        Args:
+            buffer: (C_block, B, H, W) contiguous; rows ``:channels`` hold the layer input.
+            channels: c_in.
+
+        Returns:
+            ``channels + k``: rows ``:channels`` now hold ``X + SFR(Y)``, the next k rows ``Y``.
+        """
+        x = buffer[:channels]
+        new = self.conv_2(self.conv_1.forward_channel_major(x))
+        if self.se is not None:
+            new = self.se(new)
+        self.sfr.reactivate_channel_major(x, new)
+        growth = new.shape[1]
+        buffer[channels:channels + growth].copy_(new.transpose(0, 1))
+        return channels + growth
+
     def switch_to_deploy(self, name: str = 'layer') -> None:
         """Replace LGC and SFR by their condensed forms (``ValueError`` if not condensed)."""
         if isinstance(self.conv_1, LearnedGroupConv):
@@ -121,6 +140,13 @@ class CondenseNetV2(BaseBackbone):
         frozen_stages: Freeze the stem and blocks ``0..frozen_stages-1`` (-1: none).
         norm_eval: Keep BN layers in eval mode during training (detection fine-tuning).
         deploy: Build the converted network (load converted checkpoints into it).
+        channel_major: Inference layout of the converted network. With ``deploy`` and autograd
+            off (``torch.no_grad`` / ``torch.inference_mode``), each dense block is computed in
+            one preallocated channel-major (C, B, H, W) buffer: no concatenation copies, the
+            gathers and the SFR scatter-add move whole (B, H, W) channels and each grouped 1x1
+            product is one matrix product per group over all B * H * W pixels (see
+            :meth:`forward`). Same weights and result (up to float summation order); ``False``
+            runs the layers one by one on (B, C, H, W) tensors, as with autograd.
         with_cp: Gradient checkpointing of each dense layer.
         init_cfg: mmengine init config; by default the official initialisation (Kaiming-normal
             convs, BN 1/0, SFR BN 0/0).
@@ -149,6 +175,7 @@ class CondenseNetV2(BaseBackbone):
                  frozen_stages: int = -1,
                  norm_eval: bool = False,
                  deploy: bool = False,
+                 channel_major: bool = True,
                  with_cp: bool = False,
                  init_cfg: Optional[Union[Dict, List[Dict]]] = None) -> None:
         super().__init__(init_cfg)
@@ -171,6 +198,7 @@ class CondenseNetV2(BaseBackbone):
         self.frozen_stages = frozen_stages
         self.norm_eval = norm_eval
         self.deploy = deploy
+        self.channel_major = channel_major
 
         channels = 2 * self.growth[0]
         self.stem = nn.Conv2d(in_channels, channels, 3, arch['stem_stride'], 1, bias=False)
@@ -212,6 +240,8 @@ class CondenseNetV2(BaseBackbone):
 
     def forward(self, x: Tensor) -> Tuple[Tensor, ...]:
         """(B, 3, H, W) -> tuple of the selected block outputs (B, C_i, H / s_i, W / s_i)."""
+        if self.deploy and self.channel_major and not torch.is_grad_enabled():
+            return self._forward_channel_major(x)
         x = self.stem(x)
         outs = []
         last = len(self.stages) - 1
@@ -223,6 +253,36 @@ class CondenseNetV2(BaseBackbone):
                 x = self.act_last(self.norm_last(x))
             if i in self.out_indices:
                 outs.append(x)
+        return tuple(outs)
+
+    def _forward_channel_major(self, x: Tensor) -> Tuple[Tensor, ...]:
+        """Inference of the converted network with one channel-major buffer per dense block.
+
+        On CPU the (B, C, H, W) layout makes every channel gather, scatter-add and concatenation
+        move B separate runs of H * W values and splits each grouped 1x1 product into B * G
+        small ones; in a (C, B, H, W) buffer a channel is one contiguous run. Each layer reads
+        its input rows, adds its reactivation to them in place and writes its k new channels
+        after them (:meth:`CondenseNetV2Layer.forward_channel_major`); only the 3x3 group
+        convolution and SE run on (B, C, H, W) tensors of the layer's own k or 4k channels.
+        Every module is still called (hooks and MAC counting see the same modules and sizes).
+        """
+        x = self.stem(x).transpose(0, 1)
+        outs = []
+        last = len(self.stages) - 1
+        for i, stage in enumerate(self.stages):
+            if i > 0:
+                x = self.transition(x)  # pools each (H, W) plane, any leading dimensions
+            channels = x.shape[0]
+            buffer = x.new_empty(self.out_channels[i], *x.shape[1:])
+            buffer[:channels].copy_(x)
+            for layer in stage:
+                channels = layer.forward_channel_major(buffer, channels)
+            x = buffer
+            if i == last:
+                c, b, h, w = x.shape
+                x = self.act_last(self.norm_last(x.view(1, c, b * h, w))).view(c, b, h, w)
+            if i in self.out_indices:
+                outs.append(x.transpose(0, 1).contiguous())
         return tuple(outs)
 
     def condensing_layers(self) -> List[Tuple[str, nn.Module]]:

@@ -195,6 +195,42 @@ def test_conversion_equivalence(arch, size):
     assert sum(m.conv.weight.numel() for m in condensed) * model.condense_factor == dense
 
 
+def test_channel_major_inference_equals_layerwise():
+    # deploy=True without autograd computes each block in one (C, B, H, W) buffer; with
+    # channel_major=False or with autograd the layers run one by one on (B, C, H, W) tensors.
+    _, deploy, _, _ = _equivalence('a', 64, sfr_gamma=0.5, seed=2)
+    x = torch.randn(3, 3, 64, 64)
+    layerwise = copy.deepcopy(deploy)
+    layerwise.channel_major = False
+    for mode in ('eval', 'train'):  # train: batch statistics over the same B * H * W values
+        getattr(deploy, mode)()
+        getattr(layerwise, mode)()
+        with torch.no_grad():
+            fast, slow = deploy(x), layerwise(x)
+        for a, b in zip(fast, slow):
+            assert a.is_contiguous() and a.shape == b.shape
+            torch.testing.assert_close(a, b, atol=1e-5, rtol=1e-5)
+    deploy.eval()
+    with torch.no_grad():
+        fast = deploy(x)
+    with_grad = deploy(x)  # autograd: the layerwise path
+    assert with_grad[0].requires_grad
+    for a, b in zip(fast, with_grad):
+        torch.testing.assert_close(a, b.detach(), atol=1e-5, rtol=1e-5)
+
+
+def test_one_output_per_group_conv_is_the_grouped_conv():
+    # 32 -> 8 channels in 8 groups: computed as depthwise + group sum on CPU.
+    layer = _model('a').stages[0][0].conv_2.conv
+    assert layer.out_channels == layer.groups == 8
+    x = torch.randn(2, 32, 9, 9, requires_grad=True)
+    ref = nn.functional.conv2d(x, layer.weight, None, 1, 1, 1, layer.groups)
+    out = layer(x)
+    torch.testing.assert_close(out, ref, atol=1e-5, rtol=1e-5)
+    out.sum().backward()
+    assert x.grad.shape == x.shape
+
+
 def test_conversion_requires_full_condensation():
     model = _model('a')
     model.set_progress(0.3)
