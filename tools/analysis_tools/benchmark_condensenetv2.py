@@ -3,13 +3,13 @@
 
 Builds the ImageNet classifier (backbone + pooling + head) with random weights, random BN
 statistics and non-zero SFR gamma, condenses it fully (``set_progress(1.0)``), converts a copy
-(``switch_to_deploy``) and times both in eval mode at each batch size, alternating the models
-between repeats. The converted network is timed in both inference layouts of
-``CondenseNetV2(deploy=True)``: ``channel_major=True`` (the default: each dense block in one
-channel-major buffer) and ``channel_major=False`` (layer by layer on (B, C, H, W) tensors, the
-form autograd uses); same weights, same outputs. Prints the MACs of the models
-(``dynamicnet.utils.complexity.count_macs``, rules ``condensenet`` and ``macs``), then per batch
-size the median wall-clock latency and the median CPU time of the process per forward, the
+(``switch_to_deploy``) and times them in eval mode at each batch size, alternating the models
+between repeats. The converted network is timed in three forms: as converted (the default
+inference of ``CondenseNetV2(deploy=True)``, each dense block in one channel-major buffer), after
+the deploy-time BN fusion ``fuse_norm()``, and with ``channel_major=False`` (layer by layer on
+(B, C, H, W) tensors, the form autograd uses); all give the same outputs. Prints the MACs of the
+models (``dynamicnet.utils.complexity.count_macs``, rules ``condensenet`` and ``macs``), then per
+batch size the median wall-clock latency and the median CPU time of the process per forward, the
 speed-up by each, and the largest output difference.
 
 With ``--threads 1`` (default) the CPU time equals the latency on an otherwise idle machine; on a
@@ -93,73 +93,73 @@ def run(args: argparse.Namespace) -> List[Dict[str, float]]:
     train_model = build(args.arch, args.seed)
     deploy_model = copy.deepcopy(train_model)
     deploy_model.backbone.switch_to_deploy()
+    fused_model = copy.deepcopy(deploy_model)
+    fused_model.backbone.fuse_norm()
     layerwise_model = copy.deepcopy(deploy_model)
     layerwise_model.backbone.channel_major = False
+    # Keys of the returned rows: wall_<key> / cpu_<key> (ms).
     models: Dict[str, nn.Module] = {
-        'training-time': train_model,
-        'converted': deploy_model,
-        'conv. layerwise': layerwise_model
+        'train': train_model,
+        'conv': deploy_model,
+        'conv_fused': fused_model,
+        'conv_layerwise': layerwise_model
+    }
+    labels = {
+        'train': 'training-time',
+        'conv': 'converted',
+        'conv_fused': 'converted + fuse_norm()',
+        'conv_layerwise': 'converted, channel_major=False'
     }
 
     probe = torch.randn(1, 3, args.input_size, args.input_size)
     print(f'CondenseNetV2-{args.arch.upper()} at {args.input_size}x{args.input_size}, '
           f'{args.threads} CPU thread(s), torch {torch.__version__}')
-    for name, model in models.items():
+    for key, model in models.items():
         official = count_macs(model, (probe, ), rules='condensenet',
                               forward=lambda x, m=model: m(x, mode='tensor'))
         executed = _executed_macs(model, probe)
-        print(f'  {name:15s} MACs (official rules) {official / 1e6:8.2f}M, executed conv/linear '
-              f'MACs {executed / 1e6:8.2f}M, params (official rules) '
+        print(f'  {labels[key]:30s} MACs (official rules) {official / 1e6:8.2f}M, executed '
+              f'conv/linear MACs {executed / 1e6:8.2f}M, params (official rules) '
               f'{count_params(model, rules="condensenet") / 1e6:.3f}M, stored params '
               f'{count_params(model) / 1e6:.3f}M')
 
-    print('speed-up = training-time / converted; in brackets the converted network run layer by '
-          'layer (channel_major=False)')
-    print(f'{"":5} {"wall-clock ms (median)":^42} {"CPU ms (median)":^42}')
-    print(f'{"batch":>5} {"training":>10} {"converted":>10} {"speed-up":>20}  {"training":>10} '
-          f'{"converted":>10} {"speed-up":>20} {"logits max|diff|":>17} {"max|logit|":>10} '
-          f'{"features max|diff|":>19} {"max|feature|":>12}')
     rows = []
     with torch.inference_mode():
         for batch in args.batch_sizes:
             x = torch.randn(batch, 3, args.input_size, args.input_size,
                             generator=torch.Generator().manual_seed(args.seed + batch))
-            outs = {n: m(x, mode='tensor') for n, m in models.items()}
+            outs = {k: m(x, mode='tensor') for k, m in models.items()}
             for _ in range(args.warmup):
                 for m in models.values():
                     m(x, mode='tensor')
-            samples: Dict[str, List[Tuple[float, float]]] = {n: [] for n in models}
+            samples: Dict[str, List[Tuple[float, float]]] = {k: [] for k in models}
             for _ in range(args.repeats):
-                for n, m in models.items():
-                    samples[n].append(time_ms(m, x))
-            wall = {n: statistics.median(s[0] for s in v) for n, v in samples.items()}
-            cpu = {n: statistics.median(s[1] for s in v) for n, v in samples.items()}
-            feats = {n: m.backbone(x)[-1] for n, m in models.items()}
-            converted = ('converted', 'conv. layerwise')
+                for k, m in models.items():
+                    samples[k].append(time_ms(m, x))
+            feats = {k: m.backbone(x)[-1] for k, m in models.items()}
+            converted = [k for k in models if k != 'train']
             row = dict(
                 batch=batch,
-                wall_train=wall['training-time'],
-                wall_conv=wall['converted'],
-                wall_conv_layerwise=wall['conv. layerwise'],
-                cpu_train=cpu['training-time'],
-                cpu_conv=cpu['converted'],
-                cpu_conv_layerwise=cpu['conv. layerwise'],
-                logits_diff=max((outs['training-time'] - outs[n]).abs().max().item()
-                                for n in converted),
-                logits_max=outs['training-time'].abs().max().item(),
-                feature_diff=max((feats['training-time'] - feats[n]).abs().max().item()
-                                 for n in converted),
-                feature_max=feats['training-time'].abs().max().item())
+                logits_diff=max((outs['train'] - outs[k]).abs().max().item() for k in converted),
+                logits_max=outs['train'].abs().max().item(),
+                feature_diff=max((feats['train'] - feats[k]).abs().max().item()
+                                 for k in converted),
+                feature_max=feats['train'].abs().max().item())
+            for k, v in samples.items():
+                row[f'wall_{k}'] = statistics.median(s[0] for s in v)
+                row[f'cpu_{k}'] = statistics.median(s[1] for s in v)
             rows.append(row)
-            speed_up = {
-                clock: f'{row[clock + "_train"] / row[clock + "_conv"]:.2f}x '
-                f'({row[clock + "_train"] / row[clock + "_conv_layerwise"]:.2f}x)'
-                for clock in ('wall', 'cpu')
-            }
-            print(f'{batch:>5} {row["wall_train"]:>10.2f} {row["wall_conv"]:>10.2f} '
-                  f'{speed_up["wall"]:>20}  {row["cpu_train"]:>10.2f} {row["cpu_conv"]:>10.2f} '
-                  f'{speed_up["cpu"]:>20} {row["logits_diff"]:>17.2e} {row["logits_max"]:>10.3g} '
-                  f'{row["feature_diff"]:>19.2e} {row["feature_max"]:>12.3g}')
+            print(f'batch {batch}: median of {args.repeats} interleaved forwards; speed-up = '
+                  f'training-time / model')
+            print(f'  {"model":30s} {"wall ms":>10} {"speed-up":>8} {"CPU ms":>10} '
+                  f'{"speed-up":>8}')
+            for k in models:
+                print(f'  {labels[k]:30s} {row[f"wall_{k}"]:>10.2f} '
+                      f'{row["wall_train"] / row[f"wall_{k}"]:>7.2f}x {row[f"cpu_{k}"]:>10.2f} '
+                      f'{row["cpu_train"] / row[f"cpu_{k}"]:>7.2f}x')
+            print(f'  largest difference to the training-time model over the converted forms: '
+                  f'logits {row["logits_diff"]:.2e} (max |logit| {row["logits_max"]:.3g}), last '
+                  f'features {row["feature_diff"]:.2e} (max {row["feature_max"]:.3g})')
     return rows
 
 

@@ -42,6 +42,8 @@ class CondenseNetV2Layer(BaseModule):
         act_cfg: Activation of every BN-act pair of the layer.
         use_se: SE (reduction 1) on the k new channels.
         deploy: Build the converted layers instead of the training-time ones.
+        norm_fused: With ``deploy``, build the layer after :meth:`fuse_norm` (the 3x3 block's BN
+            folded into the condensed LGC).
         with_cp: Gradient checkpointing of the layer (saves the dense-concatenation memory).
     """
 
@@ -54,14 +56,22 @@ class CondenseNetV2Layer(BaseModule):
                  act_cfg: Dict,
                  use_se: bool,
                  deploy: bool = False,
+                 norm_fused: bool = False,
                  with_cp: bool = False) -> None:
         super().__init__()
-        lgc, sfr = ((CondensedLGC, CondensedSFR) if deploy else
-                    (LearnedGroupConv, SparseFeatureReactivation))
+        if norm_fused and not deploy:
+            raise ValueError('norm_fused needs deploy=True')
         mid = bottleneck * growth_rate
-        self.conv_1 = lgc(in_channels, mid, groups, condense_factor, act_cfg)
+        if deploy:
+            self.conv_1 = CondensedLGC(in_channels, mid, groups, condense_factor, act_cfg,
+                                       with_bias=norm_fused)
+        else:
+            self.conv_1 = LearnedGroupConv(in_channels, mid, groups, condense_factor, act_cfg)
         self.conv_2 = PreActConv(mid, growth_rate, 3, groups, act_cfg)
+        if norm_fused:
+            self.conv_2.norm = nn.Identity()
         self.se = CondenseSELayer(growth_rate, reduction=1) if use_se else None
+        sfr = CondensedSFR if deploy else SparseFeatureReactivation
         self.sfr = sfr(growth_rate, in_channels, groups, condense_factor, act_cfg)
         self.with_cp = with_cp
 
@@ -106,6 +116,14 @@ class CondenseNetV2Layer(BaseModule):
         if isinstance(self.sfr, SparseFeatureReactivation):
             self.sfr = CondensedSFR.from_training(self.sfr, f'{name}.sfr')
 
+    def fuse_norm(self) -> None:
+        """Fold the 3x3 block's BN into the condensed LGC before it (eval-mode statistics)."""
+        if not isinstance(self.conv_1, CondensedLGC):
+            raise ValueError('fuse_norm needs the converted layer (switch_to_deploy first)')
+        if not isinstance(self.conv_2.norm, nn.Identity):
+            self.conv_1.fuse_norm(self.conv_2.norm)
+            self.conv_2.norm = nn.Identity()
+
 
 @MODELS.register_module()
 class CondenseNetV2(BaseBackbone):
@@ -147,6 +165,8 @@ class CondenseNetV2(BaseBackbone):
             product is one matrix product per group over all B * H * W pixels (see
             :meth:`forward`). Same weights and result (up to float summation order); ``False``
             runs the layers one by one on (B, C, H, W) tensors, as with autograd.
+        norm_fused: With ``deploy``, build the network after :meth:`fuse_norm` (to load
+            checkpoints saved from it).
         with_cp: Gradient checkpointing of each dense layer.
         init_cfg: mmengine init config; by default the official initialisation (Kaiming-normal
             convs, BN 1/0, SFR BN 0/0).
@@ -176,6 +196,7 @@ class CondenseNetV2(BaseBackbone):
                  norm_eval: bool = False,
                  deploy: bool = False,
                  channel_major: bool = True,
+                 norm_fused: bool = False,
                  with_cp: bool = False,
                  init_cfg: Optional[Union[Dict, List[Dict]]] = None) -> None:
         super().__init__(init_cfg)
@@ -199,6 +220,7 @@ class CondenseNetV2(BaseBackbone):
         self.norm_eval = norm_eval
         self.deploy = deploy
         self.channel_major = channel_major
+        self.norm_fused = norm_fused
 
         channels = 2 * self.growth[0]
         self.stem = nn.Conv2d(in_channels, channels, 3, arch['stem_stride'], 1, bias=False)
@@ -211,7 +233,7 @@ class CondenseNetV2(BaseBackbone):
                 layers.append(
                     CondenseNetV2Layer(channels, growth, bottleneck, self.groups,
                                        self.condense_factor, act_cfg, i >= se_start_block,
-                                       deploy, with_cp))
+                                       deploy, norm_fused, with_cp))
                 channels += growth
             self.stages.append(nn.Sequential(*layers))
             self.out_channels.append(channels)
@@ -316,6 +338,22 @@ class CondenseNetV2(BaseBackbone):
             if isinstance(module, CondenseNetV2Layer):
                 module.switch_to_deploy(name)
         self.deploy = True
+
+    def fuse_norm(self) -> None:
+        """Fold the BN of every 3x3 block into the condensed LGC before it, in place.
+
+        A deploy-time fusion in the style of mmcv's ``fuse_conv_bn``, optional after
+        :meth:`switch_to_deploy` or after loading a converted (dynamicnet or official)
+        checkpoint: the BN between each LGC and its 3x3 group convolution uses fixed statistics
+        in eval mode, so it becomes a scale of the LGC's weight rows and a bias added during the
+        channel shuffle, one pass over the layer's 4k-channel bottleneck fewer. The result is the
+        same up to float rounding; the BN layers are gone, so the fused network is for inference
+        (its checkpoints load into ``CondenseNetV2(deploy=True, norm_fused=True)``).
+        """
+        for module in self.modules():
+            if isinstance(module, CondenseNetV2Layer):
+                module.fuse_norm()
+        self.norm_fused = True
 
     def _freeze_stages(self) -> None:
         if self.frozen_stages < 0:

@@ -283,13 +283,20 @@ class CondensedLGC(nn.Module):
         groups: G.
         condense_factor: C; each group reads ``c_in // C`` inputs.
         act_cfg: Activation after the BN.
+        with_bias: Add a per-output bias (in the training layer's output order), the BN that
+            follows the layer folded in by :meth:`fuse_norm`.
 
     Buffers: ``index`` (c_in * G / C,) int64, for each group in order its kept input channels
     (ascending). The BN runs on the gathered channels (duplicates across groups allowed).
     """
 
-    def __init__(self, in_channels: int, out_channels: int, groups: int, condense_factor: int,
-                 act_cfg: Dict) -> None:
+    def __init__(self,
+                 in_channels: int,
+                 out_channels: int,
+                 groups: int,
+                 condense_factor: int,
+                 act_cfg: Dict,
+                 with_bias: bool = False) -> None:
         super().__init__()
         self.in_channels = in_channels
         self.out_channels = out_channels
@@ -300,16 +307,31 @@ class CondensedLGC(nn.Module):
         self.norm = nn.BatchNorm2d(selected)
         self.act = build_activation_layer(dict(act_cfg, inplace=True))
         self.conv = _GroupedPointwiseConv(selected, out_channels, 1, groups=groups, bias=False)
+        self.bias = nn.Parameter(torch.zeros(out_channels)) if with_bias else None
 
     def _grouped(self, x: Tensor) -> Tensor:
         """(B, c_in, H, W) -> (B, c_out, H, W) in group order (group i's outputs together)."""
         x = torch.index_select(x, 1, self.index)
         return self.conv(self.act(self.norm(x)))
 
+    def _output(self, y: Tensor, height: int, width: int) -> Tensor:
+        """(B, c_out / G, G, H * W) view holding output ``o = r * G + i`` at ``[:, r, i]`` ->
+        contiguous (B, c_out, H, W): the channel shuffle, with the folded bias in the same pass.
+        """
+        if self.bias is None:
+            out = y.contiguous()
+        elif torch.is_grad_enabled():  # out= does not support autograd
+            out = (y + self.bias.view(1, -1, self.groups, 1)).contiguous()
+        else:
+            out = torch.add(y, self.bias.view(1, -1, self.groups, 1), out=y.new_empty(y.shape))
+        return out.view(y.shape[0], self.out_channels, height, width)
+
     def forward(self, x: Tensor) -> Tensor:
         """(B, c_in, H, W) -> (B, c_out, H, W), output order equal to the training layer's."""
+        y = self._grouped(x)
+        b, _, h, w = y.shape
         # Group i produced outputs i, i + G, ...: shuffle restores the order o = r * G + i.
-        return channel_shuffle(self._grouped(x), self.groups)
+        return self._output(y.view(b, self.groups, -1, h * w).transpose(1, 2), h, w)
 
     def forward_channel_major(self, x: Tensor) -> Tensor:
         """Channel-major input (c_in, B, H, W) -> (B, c_out, H, W) in the training layer's order.
@@ -320,8 +342,21 @@ class CondensedLGC(nn.Module):
         """
         c, b, h, w = x.shape
         y = self._grouped(x.view(1, c, b * h, w))
-        y = y.view(self.groups, self.out_channels // self.groups, b, h * w)
-        return y.permute(2, 1, 0, 3).reshape(b, self.out_channels, h, w)
+        return self._output(y.view(self.groups, -1, b, h * w).permute(2, 1, 0, 3), h, w)
+
+    @torch.no_grad()
+    def fuse_norm(self, norm: nn.BatchNorm2d) -> None:
+        """Fold ``norm``, an eval-mode BN applied to this layer's output, into it.
+
+        ``BN(y) = y * s + t`` per output channel: the rows of the grouped weight are scaled by
+        ``s`` and ``t`` becomes the bias (mmcv ``fuse_conv_bn`` for a grouped, shuffled output).
+        """
+        if self.bias is not None:
+            raise ValueError('the BN after this layer is already folded in')
+        scale = norm.weight / torch.sqrt(norm.running_var + norm.eps)
+        # Weight row i * (c_out / G) + r computes output r * G + i.
+        self.conv.weight.mul_(scale.view(-1, self.groups).t().reshape(-1, 1, 1, 1))
+        self.bias = nn.Parameter(norm.bias - norm.running_mean * scale)
 
     @classmethod
     @torch.no_grad()

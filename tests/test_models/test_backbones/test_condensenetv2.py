@@ -219,6 +219,34 @@ def test_channel_major_inference_equals_layerwise():
         torch.testing.assert_close(a, b.detach(), atol=1e-5, rtol=1e-5)
 
 
+def test_fuse_norm():
+    _, deploy, _, y_conv = _equivalence('b', 64, sfr_gamma=0.5, seed=3)
+    fused = copy.deepcopy(deploy)
+    fused.fuse_norm()
+    assert fused.norm_fused
+    assert not any(isinstance(layer.conv_2.norm, nn.BatchNorm2d)
+                   for stage in fused.stages for layer in stage)
+    x = torch.randn(2, 3, 64, 64)
+    with torch.no_grad():
+        ref = deploy(x)
+        outs = [fused(x)]
+        fused.channel_major = False
+        outs.append(fused(x))
+    outs.append(fused(x))  # autograd
+    for out in outs:
+        for a, b in zip(ref, out):
+            scale = a.abs().max()
+            torch.testing.assert_close(b.detach() / scale, a / scale, atol=1e-5, rtol=1e-4)
+    # Fused checkpoints load into CondenseNetV2(deploy=True, norm_fused=True).
+    rebuilt = CondenseNetV2(arch='b', out_indices=(1, 2, 3, 4), deploy=True, norm_fused=True)
+    rebuilt.load_state_dict(fused.state_dict())
+    with torch.no_grad():
+        for a, b in zip(outs[0], rebuilt.eval()(x)):
+            torch.testing.assert_close(b, a)
+    with pytest.raises(ValueError, match='switch_to_deploy first'):
+        _model('a').fuse_norm()
+
+
 def test_one_output_per_group_conv_is_the_grouped_conv():
     # 32 -> 8 channels in 8 groups: computed as depthwise + group sum on CPU.
     layer = _model('a').stages[0][0].conv_2.conv
