@@ -67,6 +67,17 @@ def test_convert_trained_checkpoint(tmp_path):
         torch.testing.assert_close(
             deploy(x, mode='tensor'), model(x, mode='tensor'), atol=1e-5, rtol=1e-4)
 
+    # Optional deploy-time BN fusion: loads into norm_fused=True, same outputs.
+    tool.convert(str(CONFIG), str(tmp_path / 'trained.pth'), str(tmp_path / 'fused.pth'),
+                 fuse_norm=True)
+    fused = _model({'model': {'backbone': {'deploy': True, 'norm_fused': True}}})
+    ckpt = torch.load(tmp_path / 'fused.pth', map_location='cpu', weights_only=False)
+    assert ckpt['meta']['condensenetv2_norm_fused']
+    fused.load_state_dict(ckpt['state_dict'], strict=True)
+    with torch.no_grad():
+        torch.testing.assert_close(
+            fused.eval()(x, mode='tensor'), model(x, mode='tensor'), atol=1e-5, rtol=1e-4)
+
     # An already converted checkpoint is refused with the reason.
     with pytest.raises(ValueError, match='already converted'):
         tool.convert(str(CONFIG), str(tmp_path / 'deploy.pth'), str(tmp_path / 'again.pth'))

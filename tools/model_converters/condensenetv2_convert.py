@@ -15,6 +15,10 @@ By default the ``state_dict`` of the checkpoint is converted; with mmengine's ``
 entry holds the EMA weights, as the official ``convert_and_eval.py`` uses. ``--source-weights``
 converts the raw (non-EMA) weights instead.
 
+With ``--fuse-norm`` the BN of each 3x3 block is also folded into the condensed LGC before it
+(``CondenseNetV2.fuse_norm``, a deploy-time fusion for inference); load that checkpoint with
+``model.backbone.deploy=True model.backbone.norm_fused=True``.
+
 Example::
 
     python tools/model_converters/condensenetv2_convert.py \
@@ -65,13 +69,16 @@ def check_condensed(backbones: Dict[str, CondenseNetV2]) -> None:
 
 @torch.no_grad()
 def convert_model(model: nn.Module,
-                  verify_input: Optional[torch.Tensor] = None) -> Tuple[float, float]:
+                  verify_input: Optional[torch.Tensor] = None,
+                  fuse_norm: bool = False) -> Tuple[float, float]:
     """Convert every training-time CondenseNetV2 of ``model`` in place.
 
     Args:
         model: A loaded model (classifier, detector, ...).
         verify_input: Optional (B, 3, H, W) input; each backbone's outputs before and after
             conversion are compared in eval mode.
+        fuse_norm: Also fold each 3x3 block's BN into the condensed LGC
+            (``CondenseNetV2.fuse_norm``; inference only).
 
     Returns:
         The largest absolute output difference seen and the largest absolute output value of
@@ -86,6 +93,8 @@ def convert_model(model: nn.Module,
     for backbone in backbones.values():
         reference = copy.deepcopy(backbone).eval() if verify_input is not None else None
         backbone.switch_to_deploy()
+        if fuse_norm:
+            backbone.fuse_norm()
         if reference is not None:
             was_training = backbone.training
             backbone.eval()
@@ -101,7 +110,8 @@ def convert(config: str,
             out: str,
             source_weights: bool = False,
             cfg_options: Optional[dict] = None,
-            verify: bool = True) -> Tuple[float, float]:
+            verify: bool = True,
+            fuse_norm: bool = False) -> Tuple[float, float]:
     """Convert ``checkpoint`` (trained with ``config``) and save it to ``out``.
 
     Returns:
@@ -128,9 +138,10 @@ def convert(config: str,
         verify_input = torch.randn(2, first.stem.in_channels, size, size,
                                    generator=torch.Generator().manual_seed(0))
     model.eval()
-    diff = convert_model(model, verify_input)
+    diff = convert_model(model, verify_input, fuse_norm)
     meta = dict(ckpt.get('meta', {}) or {})
     meta['condensenetv2_deploy'] = True
+    meta['condensenetv2_norm_fused'] = fuse_norm
     os.makedirs(osp.dirname(osp.abspath(out)), exist_ok=True)
     torch.save(dict(state_dict=model.state_dict(), meta=meta), out)
     return diff
@@ -146,18 +157,24 @@ def main() -> None:
         action='store_true',
         help='convert the raw weights (ema_state_dict of an EMAHook checkpoint) instead of '
         'the EMA weights')
+    parser.add_argument(
+        '--fuse-norm',
+        action='store_true',
+        help='also fold the BN of each 3x3 block into the condensed LGC before it (inference '
+        'only; load with model.backbone.norm_fused=True)')
     parser.add_argument('--no-verify', action='store_true', help='skip the output check')
     parser.add_argument('--cfg-options', nargs='+', action=DictAction)
     args = parser.parse_args()
     try:
         diff, scale = convert(args.config, args.checkpoint, args.out, args.source_weights,
-                              args.cfg_options, not args.no_verify)
+                              args.cfg_options, not args.no_verify, args.fuse_norm)
     except ValueError as err:
         raise SystemExit(f'error: {err}')
     if not args.no_verify:
         print(f'max |backbone output difference| after conversion: {diff:.3g} (max |output| '
               f'{scale:.3g}, relative {diff / max(scale, 1e-12):.2g})')
-    print(f'saved {args.out}; load it with model.backbone.deploy=True')
+    fused = ' model.backbone.norm_fused=True' if args.fuse_norm else ''
+    print(f'saved {args.out}; load it with model.backbone.deploy=True{fused}')
 
 
 if __name__ == '__main__':
