@@ -25,8 +25,9 @@ model = dict(
     train_global=True,
     dsn_weight=1.0,
     # benchmark_early_exit.py times the early exit at batch 1024 by default: the encoders see
-    # 16x16 crops, and at batch 128 a quarter to a third of a focus step's time is the per-call
-    # time of oneDNN convolutions on 4x4 to 1x1 maps, which early exit cannot save (README)
+    # 16x16 crops, and at batch 128 a quarter to a third of a focus step's time is per-call time
+    # of the encoder (oneDNN convolutions on 4x4 to 1x1 maps, module calls), which early exit
+    # cannot save (README)
     test_cfg=dict(cost_input_shape=(3, 32, 32), benchmark_batch_size=1024),
 )
 
