@@ -105,6 +105,14 @@ def classifier_weight(classifier: Union[nn.Module, torch.Tensor]) -> torch.Tenso
 _CHUNK_ELEMENTS = 2**23
 # Devices where one class per step (views of the state, no gathered copies) is faster.
 _PER_CLASS_DEVICES = ('cpu', )
+# A full covariance is stored as ``Σ_c / a_c``; ``a_c`` is folded into the stored tensor once it
+# falls below this (after a 1024-fold growth of the class count since the last fold).
+_MIN_SCALE = 2.0**-10
+# On these devices a class with fewer batch samples than this folds ``a_c`` at every merge: its
+# update is a thin product that reads a state cold from memory slower than a linear scaling pass
+# followed by the product on the cached state (C=100, 73 classes of 1-4 samples, A=640, one
+# thread: 11.0 ms against 13.7 ms); at C=10 (about 13 samples per class) deferring wins.
+_FOLD_EVERY_MERGE = dict(cpu=4)
 
 
 def _class_parts(classes: torch.Tensor,
@@ -125,26 +133,28 @@ def _class_parts(classes: torch.Tensor,
 class _FullCovRows(torch.autograd.Function):
     """Attaches the gradient to rows ``S[u, :]`` computed without autograd from ``P_u = D_u Σ_u``.
 
+    Takes them up to a per-row factor (``S = a ⊙ rows``, ``P_u = a_u · projected_u``).
+
     ``S[c, j] = d_jᵀ Σ_c d_j`` with ``D_c = W − 1·w_cᵀ`` gives ``∂S[c, j]/∂d_j = 2 Σ_c d_j`` (``Σ``
     symmetric), i.e. ``2 P_c[j]``: the backward needs no second ``C·A²`` matmul per class.
     """
 
     @staticmethod
     def forward(ctx, weight: torch.Tensor, rows: torch.Tensor, projected: torch.Tensor,
-                classes: torch.Tensor) -> torch.Tensor:
-        ctx.save_for_backward(projected, classes)
-        return rows
+                classes: torch.Tensor, scale: torch.Tensor) -> torch.Tensor:
+        ctx.save_for_backward(projected, classes, scale)
+        return rows * scale.unsqueeze(1)
 
     @staticmethod
     def backward(ctx, grad_rows: torch.Tensor):
-        projected, classes = ctx.saved_tensors
+        projected, classes, scale = ctx.saved_tensors
         # dL/dD_c = 2 g_c ⊙ P_c; D_c = W − w_c, so W gets Σ_c dL/dD_c and w_c loses its row sum.
-        # Two contractions instead of materialising the (U, C, A) product.
-        scale = 2 * grad_rows
-        grad_weight = torch.einsum('uc,uca->ca', scale, projected)
-        grad_weight.index_add_(0, classes, torch.bmm(scale.unsqueeze(1), projected).squeeze(1),
+        # Two contractions that read P once each, instead of materialising the (U, C, A) product.
+        grad = 2 * scale.unsqueeze(1) * grad_rows                                  # (U, C)
+        grad_weight = torch.bmm(grad.t().unsqueeze(1), projected.transpose(0, 1)).squeeze(1)
+        grad_weight.index_add_(0, classes, torch.bmm(grad.unsqueeze(1), projected).squeeze(1),
                                alpha=-1)
-        return grad_weight, None, None, None
+        return grad_weight, None, None, None, None
 
 
 class _DiagCovRows(torch.autograd.Function):
@@ -186,10 +196,12 @@ class _DiagCovRows(torch.autograd.Function):
 class _FullCovRowBuilder:
     """Builds the rows ``S[u, :]`` of the distinct labels ``u`` step by step (full covariance).
 
-    :meth:`visit` receives covariances ``Σ_u`` as they become available: from the state
-    (:func:`isda_label_rows`) or, in training, from the estimator right after their merge
-    (:meth:`ISDAEstimator.update`), while ``Σ_u`` is still in cache. That read of the ``U·A²``
-    state is then the only one; on CPUs memory traffic, not multiply-adds, bounds the merge.
+    :meth:`visit` receives the stored covariances ``M_u`` (``Σ_u = a_u M_u``, see
+    :class:`ISDAEstimator`) as they become available: from the state (:func:`isda_label_rows`) or,
+    in training, from the estimator right after their merge (:meth:`ISDAEstimator.update`), while
+    ``M_u`` is still in cache. That read of the ``U·A²`` state is then the only one; on CPUs memory
+    traffic, not multiply-adds, bounds the merge. It computes ``D_u M_u`` and its row sums with
+    ``D_u`` while they are in cache too; :meth:`rows` applies the factors ``a_u``.
 
     Args:
         weight: Classifier weight ``(C, A)`` float32; the gradient of :meth:`rows` flows into it.
@@ -200,17 +212,18 @@ class _FullCovRowBuilder:
         self.weight = weight
         self.classes = classes
         self.position = {c: k for k, c in enumerate(classes.tolist())}
-        self.projected = weight.new_empty(classes.numel(), *weight.shape)     # P_u, (U, C, A)
-        self.table = weight.new_empty(classes.numel(), weight.size(0))         # S[u, :], (U, C)
+        detached = weight.detach()
+        self.diff_rows = (detached.unsqueeze(0), detached.index_select(0, classes).unsqueeze(1))
+        self.projected = weight.new_empty(classes.numel(), *weight.shape)   # D_u M_u, (U, C, A)
+        self.table = weight.new_empty(classes.numel(), weight.size(0))       # S[u, :] / a_u
 
-    @torch.no_grad()
     def visit(self, step_classes: List[int], cov: torch.Tensor) -> None:
-        """Compute ``P_u = D_u Σ_u`` and ``S[u, :]`` for the ``step_classes`` that are labels.
+        """Compute ``D_u M_u`` and ``S[u, :] / a_u`` for the ``step_classes`` that are labels.
 
         Args:
             step_classes: Sorted class indices of the step (the estimator's may include classes
                 without a row here: the ignore bucket, or other ranks' labels).
-            cov: Their covariances ``(k, A, A)``.
+            cov: Their stored covariances ``(k, A, A)`` (detached; no autograd here).
         """
         hits = [i for i, c in enumerate(step_classes) if c in self.position]
         if not hits:
@@ -220,14 +233,17 @@ class _FullCovRowBuilder:
         # Both lists are sorted and the labels a subset, so the hits are consecutive rows here.
         first = self.position[step_classes[hits[0]]]
         part = slice(first, first + len(hits))
-        weight = self.weight.detach()
-        diff = weight.unsqueeze(0) - weight[self.classes[part]].unsqueeze(1)     # (k, C, A)
-        torch.bmm(diff, cov, out=self.projected[part])
-        self.table[part] = (self.projected[part] * diff).sum(-1)
+        diff = self.diff_rows[0] - self.diff_rows[1][part]                     # D_u, (k, C, A)
+        projected = torch.bmm(diff, cov, out=self.projected[part])
+        torch.sum(projected * diff, -1, out=self.table[part])
 
-    def rows(self) -> torch.Tensor:
-        """``S[classes, :]`` ``(U, C)`` with its gradient into the weight (after all visits)."""
-        return _FullCovRows.apply(self.weight, self.table, self.projected, self.classes)
+    def rows(self, scale: torch.Tensor) -> torch.Tensor:
+        """``S[classes, :]`` ``(U, C)`` with its gradient into the weight (after all visits).
+
+        Args:
+            scale: The factors ``a_u`` ``(U,)`` float32 of the visited covariances.
+        """
+        return _FullCovRows.apply(self.weight, self.table, self.projected, self.classes, scale)
 
 
 def isda_label_rows(weight: torch.Tensor, cov: torch.Tensor,
@@ -250,7 +266,7 @@ def isda_label_rows(weight: torch.Tensor, cov: torch.Tensor,
         step_classes = classes.tolist()
         for part, sel in _class_parts(classes, cov.size(1)**2 + 2 * weight.numel()):
             builder.visit(step_classes[part], cov[sel])
-        return builder.rows()
+        return builder.rows(weight.new_ones(classes.numel()))
     return _DiagCovRows.apply(weight, cov[classes], classes)
 
 
@@ -258,7 +274,7 @@ def _add_rows(logits: torch.Tensor, rows: torch.Tensor, slot: torch.Tensor, rati
               valid: Optional[torch.Tensor]) -> torch.Tensor:
     """``z + (λ/2)·S[y]``: ``slot`` indexes ``rows`` for the valid samples."""
     if valid is None:
-        return logits + (0.5 * ratio) * rows[slot]
+        return logits.add(rows.index_select(0, slot), alpha=0.5 * ratio)
     # Ignored samples gather a zero row.
     table = torch.cat([rows, rows.new_zeros(1, rows.size(1))])
     index = torch.full_like(valid, rows.size(0), dtype=torch.long)
@@ -306,6 +322,15 @@ class ISDAEstimator(nn.Module):
     Counts are never reset; classes absent from the batch are not touched. The state lives in
     buffers, so it is part of ``state_dict`` and therefore of mmengine checkpoints.
 
+    Full covariances defer the factor ``1 − w``: the stored tensor is ``M_c = Σ_c / a_c`` with a
+    per-class factor ``a_c`` (buffer ``cov_scale``, not saved), so that a training update passes
+    over each ``A × A`` state once, in the product that accumulates the batch into it, instead of
+    scaling it first (see :meth:`_update_full`). ``Σ`` itself is what the outside sees: the
+    ``cov`` property and ``state_dict`` (hence checkpoints) fold the factors into the stored
+    tensor first (``M ← a M``, ``a ← 1``; one pass, only after a training update). As saving
+    folds the live state too, a run that saved a checkpoint and a run resumed from it continue
+    from the same stored tensor: resuming is bit-exact. Loading a state dict sets ``a = 1``.
+
     Args:
         num_classes: Number of classes ``C`` (segmentation adds the ignore bucket itself, see
             :class:`ISDALoss`).
@@ -319,7 +344,9 @@ class ISDAEstimator(nn.Module):
             with ``broadcast_buffers=False``, otherwise DDP overwrites it with rank 0's).
 
     Buffers:
-        mean: ``(C, A)`` float32. cov: ``(C, A, A)`` or ``(C, A)`` float32. count: ``(C,)`` int64.
+        mean: ``(C, A)`` float32. cov: ``(C, A, A)`` or ``(C, A)`` float32 (read as ``Σ`` through
+        the ``cov`` property). count: ``(C,)`` int64. Full covariance only, not saved: cov_scale
+        ``(C,)`` float64, the factors ``a``.
     """
 
     def __init__(self,
@@ -341,8 +368,35 @@ class ISDAEstimator(nn.Module):
         self.sync = sync
         cov_shape = (num_classes, feature_dim) + ((feature_dim, ) if covariance == 'full' else ())
         self.register_buffer('mean', torch.zeros(num_classes, feature_dim))
-        self.register_buffer('cov', torch.zeros(cov_shape))
+        # ``cov`` is a property (it folds the deferred factors), and ``register_buffer`` refuses a
+        # name the class defines, so the (persistent) buffer is entered directly.
+        self._buffers['cov'] = torch.zeros(cov_shape)
         self.register_buffer('count', torch.zeros(num_classes, dtype=torch.long))
+        if covariance == 'full':
+            self.register_buffer('cov_scale', torch.ones(num_classes, dtype=torch.float64),
+                                 persistent=False)
+
+    @property
+    def cov(self) -> torch.Tensor:
+        """Class covariances ``Σ``, ``(C, A, A)`` or ``(C, A)`` (folds the deferred factors)."""
+        self.fold_scale_()
+        return self._buffers['cov']
+
+    @torch.no_grad()
+    def fold_scale_(self) -> None:
+        """Make the stored tensor ``Σ`` itself: ``M ← a M``, ``a ← 1`` (full covariance)."""
+        if self.covariance == 'full' and bool((self.cov_scale != 1).any()):
+            self._buffers['cov'].mul_(self.cov_scale.float().view(-1, 1, 1))
+            self.cov_scale.fill_(1)
+
+    def _save_to_state_dict(self, destination, prefix, keep_vars) -> None:
+        self.fold_scale_()                                  # checkpoints hold Σ
+        super()._save_to_state_dict(destination, prefix, keep_vars)
+
+    def _load_from_state_dict(self, *args, **kwargs) -> None:
+        super()._load_from_state_dict(*args, **kwargs)
+        if self.covariance == 'full':
+            self.cov_scale.fill_(1)                         # the loaded tensor is Σ
 
     def extra_repr(self) -> str:
         return (f'num_classes={self.num_classes}, feature_dim={self.feature_dim}, '
@@ -365,12 +419,11 @@ class ISDAEstimator(nn.Module):
         if labels.dtype not in (torch.int64, torch.int32, torch.uint8, torch.int16, torch.int8):
             raise ValueError(f'labels must be integer class indices, got {labels.dtype}')
         if labels.numel():
-            low, high = torch.stack([labels.min(), labels.max()]).tolist()
+            low, high = torch.stack(torch.aminmax(labels)).tolist()
             if low < 0 or high >= self.num_classes:
                 raise ValueError(f'labels must lie in [0, {self.num_classes}), got values in '
                                  f'[{low}, {high}]')
 
-    @torch.no_grad()
     def update(self,
                features: torch.Tensor,
                labels: torch.Tensor,
@@ -381,11 +434,18 @@ class ISDAEstimator(nn.Module):
             features: ``(N, A)``; detached and promoted to float32 here.
             labels: ``(N,)`` in ``[0, C)``.
             on_merge: Full covariance only: called after each step of the merge with the step's
-                sorted class indices and their merged ``(k, A, A)`` covariances (a view of the
-                state or a copy), so that a consumer reads them while they are in cache
-                (:class:`ISDALoss` builds the rows of ``S`` there).
+                sorted class indices and their merged stored covariances ``M`` ``(k, A, A)`` (a
+                view of the state or a copy; ``Σ = a M`` with ``a`` in ``cov_scale`` after the
+                update), so that a consumer reads them while they are in cache (:class:`ISDALoss`
+                builds the rows of ``S`` there).
         """
         self.check_inputs(features, labels)
+        self._update(features, labels, on_merge)
+
+    @torch.no_grad()
+    def _update(self, features: torch.Tensor, labels: torch.Tensor,
+                on_merge: Optional[Callable[[List[int], torch.Tensor], None]]) -> None:
+        """:meth:`update` for inputs that passed :meth:`check_inputs`."""
         # The statistics stay float32 under AMP (spec §9, pitfall 8).
         with torch.autocast(features.device.type, enabled=False):
             self._merge(features.detach().float(), labels.long(), on_merge)
@@ -403,63 +463,86 @@ class ISDAEstimator(nn.Module):
         m = counts[present]
         n = self.count[present]
         # Weights from exact integer counts (float64) so that huge pixel counts stay exact.
-        w = (m.double() / (m + n).double()).float()
+        total = (m + n).double()
+        w = (m / total).float()
         sums = self._reduce(feats.new_zeros(present.numel(), dim).index_add_(0, slot, feats))
-        batch_mean = sums / m.unsqueeze(1).float()                # (U, A)
-        centred = feats - batch_mean[slot]                        # (N, A)
-        delta = self.mean[present] - batch_mean                   # (U, A)
+        batch_mean = sums / m.unsqueeze(1)                        # (U, A)
+        mean = self.mean.index_select(0, present)
+        delta = mean - batch_mean                                 # (U, A)
         if self.covariance == 'diagonal':
+            centred = feats - batch_mean[slot]
             scatter = self._reduce(feats.new_zeros(present.numel(), dim).index_add_(
                 0, slot, centred * centred))
-            self.cov[present] = (self.cov[present] * (1 - w).unsqueeze(1) +
-                                 scatter * (w / m.float()).unsqueeze(1) +
-                                 delta * delta * (w * (1 - w)).unsqueeze(1))
+            cov = self._buffers['cov']
+            cov[present] = (cov[present] * (1 - w).unsqueeze(1) +
+                            scatter * (w / m.float()).unsqueeze(1) +
+                            delta * delta * (w * (1 - w)).unsqueeze(1))
         else:
-            self._update_full(present, slot, centred, delta, m, w, on_merge)
-        self.mean[present] = (self.mean[present] * (1 - w).unsqueeze(1) +
-                              batch_mean * w.unsqueeze(1))
-        self.count[present] += m
+            self._update_full(feats, present, slot, batch_mean, delta, m, w, n / total,
+                              on_merge)
+        # (1 − w) μ + w μ', exact at w = 1.
+        self.mean.index_copy_(0, present, torch.lerp(mean, batch_mean, w.unsqueeze(1)))
+        self.count.index_add_(0, present, m)
 
-    def _update_full(self, present: torch.Tensor, slot: torch.Tensor, centred: torch.Tensor,
-                     delta: torch.Tensor, m: torch.Tensor, w: torch.Tensor,
+    def _update_full(self, feats: torch.Tensor, present: torch.Tensor, slot: torch.Tensor,
+                     batch_mean: torch.Tensor, delta: torch.Tensor, m: torch.Tensor,
+                     w: torch.Tensor, keep: torch.Tensor,
                      on_merge: Optional[Callable[[List[int], torch.Tensor], None]]) -> None:
         """Full-covariance merge: one product per class (CPU) or per step of classes (GPU).
 
-        Class ``u`` with ``m`` batch rows is packed as ``Y = [Δ; x_1 − μ'; ...; x_m − μ']`` with
-        row weights ``s = (w(1 − w), w/m, ..., w/m)``, so the whole merge is
-        ``Σ ← (1 − w) Σ + Yᵀ diag(s) Y``: one scaling pass and one ``A × (1 + m) × A`` product
-        that accumulates into the state, ``(N + U)·A²`` multiply-adds in all. Classes are
-        zero-padded to the widest class of a step; the state of absent classes is not read.
-        With ``sync='all_reduce'`` the products are summed over ranks before the merge; the
-        ``Δ`` row (the same on every rank, from global statistics) is carried by rank 0 only,
-        and the padding follows the global counts so that all ranks run the same steps.
+        Class ``u`` with ``m`` batch rows ``x_i`` is packed as ``Y = [Δ; x_1 − μ'; ...]`` with
+        row weights ``s = (w(1 − w), w/m, ..., w/m)``, so the merge is
+        ``Σ ← (1 − w) Σ + Yᵀ diag(s) Y``. With ``Σ = a M`` stored as ``M`` this is
+        ``a ← (1 − w) a`` and ``M ← M + Ŷᵀ Ŷ`` with ``Ŷ = diag(√(s / a)) Y``: one
+        ``A × (1 + m) × A`` product that accumulates into the state, ``(N + U)·A²``
+        multiply-adds in all, and no scaling pass. Where ``a`` falls below ``_MIN_SCALE`` (and at
+        a class's first update, where ``w = 1`` makes it 0) it is folded first: ``M ← a M``,
+        ``a ← 1``; on CPUs also for classes with fewer than 4 batch samples (see
+        ``_FOLD_EVERY_MERGE``). Classes are zero-padded to the widest class of a step; the state
+        of absent classes is not read. With ``sync='all_reduce'`` the products of ``diag(√s) Y`` are
+        summed over ranks before they are divided by ``a`` (ranks may store ``Σ`` with
+        different factors: only ranks that save a checkpoint fold); the ``Δ`` row (the same on
+        every rank, from global statistics) is carried by rank 0 only, and the padding follows
+        the global counts so that all ranks run the same steps.
+
+        Args:
+            keep: ``1 − w`` in float64, from the exact counts.
         """
-        num_present, dim = delta.shape
-        order = torch.argsort(slot, stable=True)
-        sorted_slot = slot[order]
-        local = torch.bincount(slot, minlength=num_present)
-        position = 1 + torch.arange(slot.numel(), device=slot.device) - (
-            torch.cumsum(local, 0) - local)[sorted_slot]
-        sizes, classes = m.tolist(), present.tolist()
-        packed = centred.new_zeros(num_present, 1 + max(sizes), dim)
-        packed[:, 0] = delta
-        packed[sorted_slot, position] = centred[order]
         reducing = self.sync == 'all_reduce' and dist.get_world_size() > 1
-        weights = (w / m.float()).unsqueeze(1).repeat(1, packed.size(1))
-        weights[:, 0] = w * (1 - w) if not reducing or dist.get_rank() == 0 else 0
-        scaled = packed * weights.unsqueeze(2)
-        keep = (1 - w).view(-1, 1, 1)
-        for part, sel in _class_parts(present, dim * dim * 3 + packed.size(1) * dim):
-            width = 1 + max(sizes[part])
-            lhs, rhs = scaled[part, :width].transpose(1, 2), packed[part, :width]
-            # Scaling first and accumulating in the product beats addmm's beta on CPUs.
-            state = self.cov[sel].mul_(keep[part])
+        scale = self.cov_scale.index_select(0, present) * keep          # float64
+        fold = scale < _MIN_SCALE
+        if feats.device.type in _FOLD_EVERY_MERGE:
+            fold |= m < _FOLD_EVERY_MERGE[feats.device.type]
+        folds = fold.tolist()
+        factor = torch.where(fold, scale, 1).float().view(-1, 1, 1)     # the folds' M ← a M
+        scale.masked_fill_(fold, 1)
+        self.cov_scale.index_copy_(0, present, scale)
+        # √ of the row weights (Δ row, sample rows) of Ŷ.
+        roots = torch.stack([w * (1 - w), w / m])
+        roots = (roots if reducing else roots / scale).sqrt().float()
+        if reducing and dist.get_rank() != 0:
+            roots[0] = 0
+        # 1-based position of each sample among its class's rows (row 0 holds Δ).
+        position = (slot.unsqueeze(1) == torch.arange(present.numel(), device=slot.device)
+                    ).cumsum(0).gather(1, slot.unsqueeze(1)).squeeze(1)
+        sizes, classes = m.tolist(), present.tolist()
+        packed = feats.new_zeros(present.numel(), 1 + max(sizes), feats.size(1))
+        packed[:, 0] = delta * roots[0].unsqueeze(1)
+        packed[slot, position] = (feats - batch_mean.index_select(0, slot)).mul_(
+            roots[1].index_select(0, slot).unsqueeze(1))
+        cov = self._buffers['cov']
+        for part, sel in _class_parts(present, feats.size(1) * (3 * feats.size(1) + 1)):
+            rows = packed[part, :1 + max(sizes[part])]
+            state = cov[sel]
+            if any(folds[part]):
+                state.mul_(factor[part])
             if reducing:
-                state.add_(self._reduce(torch.bmm(lhs, rhs)))
+                state.add_(self._reduce(torch.bmm(rows.transpose(1, 2), rows)).div_(
+                    scale[part].float().view(-1, 1, 1)))
             else:
-                state.baddbmm_(lhs, rhs)
+                state.baddbmm_(rows.transpose(1, 2), rows)
             if isinstance(sel, torch.Tensor):          # a gathered copy, not a view
-                self.cov[sel] = state
+                cov[sel] = state
             if on_merge is not None:
                 on_merge(classes[part], state)
 
@@ -551,6 +634,7 @@ class ISDALoss(nn.Module):
                 raise ValueError(
                     f'labels must lie in [0, {self.num_classes}) or equal ignore_index='
                     f'{self.ignore_index}, got a label >= {self.num_classes}')
+        self.estimator.check_inputs(features, bucket_labels)
         ratio = self.ratio
         builder = None
         if self.training and ratio != 0 and self.estimator.covariance == 'full':
@@ -559,16 +643,17 @@ class ISDALoss(nn.Module):
                                          return_inverse=True)
             builder = _FullCovRowBuilder(weight.float(), classes)
         if self.training:
-            self.estimator.update(features, bucket_labels, builder.visit if builder else None)
+            self.estimator._update(features, bucket_labels, builder.visit if builder else None)
             if not self._logged:
                 print_log(f'ISDA: {self.estimator.extra_repr()}, {self.extra_repr()}',
                           logger='current')
                 self._logged = True
-        else:
-            self.estimator.check_inputs(features, bucket_labels)
+        if ratio == 0:
+            return logits.float()
         if builder is None:
             return isda_augment(logits, weight, self.estimator.cov, labels, ratio, valid)
-        return _add_rows(logits.float(), builder.rows(), slot, ratio, valid)
+        rows = builder.rows(self.estimator.cov_scale.index_select(0, classes).float())
+        return _add_rows(logits.float(), rows, slot, ratio, valid)
 
     def forward(self, features: torch.Tensor, logits: torch.Tensor, labels: torch.Tensor,
                 classifier: Union[nn.Module, torch.Tensor]) -> torch.Tensor:

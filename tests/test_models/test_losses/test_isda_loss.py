@@ -134,6 +134,35 @@ def test_label_rows_equal_official_per_sample_path(covariance, chunk, monkeypatc
     torch.testing.assert_close(got.double(), expected, rtol=2e-5, atol=2e-4)
 
 
+@pytest.mark.parametrize('min_scale,fold_rows', [(None, None), (None, {}), (0.5, {})],
+                         ids=['default', 'deferred', 'frequent-folds'])
+def test_deferred_scale_stays_accurate_over_many_updates(min_scale, fold_rows, monkeypatch):
+    """1000 float32 merges with ``Σ`` stored as ``M = Σ / a``: as close to a float64 run of the
+    official estimator as the official estimator in float32 is; with the default thresholds,
+    with the factor deferred for every class until it falls below ``_MIN_SCALE``, and with folds
+    at almost every merge."""
+    if min_scale is not None:
+        monkeypatch.setattr(isda_loss_module, '_MIN_SCALE', min_scale)
+    if fold_rows is not None:
+        monkeypatch.setattr(isda_loss_module, '_FOLD_EVERY_MERGE', fold_rows)
+    num_classes, dim = 4, 8
+    ours = ISDAEstimator(num_classes, dim, 'full')
+    ref32 = ReferenceISDAEstimator(dim, num_classes, 'full')
+    ref64 = ReferenceISDAEstimator(dim, num_classes, 'full', dtype=torch.float64)
+    deferred = False
+    for feats, labels in _batches(num_classes, dim, [24] * 1000, seed=10):
+        ours.update(feats, labels)
+        ref32.update_CV(feats, labels)
+        ref64.update_CV(feats.double(), labels)
+        deferred |= bool((ours.cov_scale != 1).any())
+    assert deferred                                       # factors were pending
+    ours_error = (ours.cov.double() - ref64.CoVariance).abs().max()
+    ref_error = (ref32.CoVariance.double() - ref64.CoVariance).abs().max()
+    assert ours_error <= 2 * ref_error + 1e-6 * ref64.CoVariance.abs().max()
+    torch.testing.assert_close(ours.cov.double(), ref64.CoVariance, rtol=1e-4, atol=1e-4)
+    torch.testing.assert_close(ours.mean.double(), ref64.Ave, rtol=1e-5, atol=1e-5)
+
+
 def test_isda_loss_bounds_and_monotonicity():
     num_classes, dim = 5, 6
     torch.manual_seed(5)
@@ -168,20 +197,24 @@ def test_isda_loss_bounds_and_monotonicity():
 
 
 def test_hand_written_backwards_match_finite_differences():
-    """The custom backwards of the full-covariance rows (built from ``P = DΣ``) and of the
-    diagonal rows, in float64."""
+    """The custom backwards of the full-covariance rows (built from ``P = DΣ``, with ``Σ`` stored
+    as ``M = Σ / a``) and of the diagonal rows, in float64."""
     torch.manual_seed(9)
     weight = torch.randn(7, 5, dtype=torch.float64, requires_grad=True)
     classes = torch.tensor([0, 3, 6])
     basis = torch.randn(9, 5, 5, dtype=torch.float64)
     full = basis @ basis.transpose(1, 2)
     var = torch.rand(9, 5, dtype=torch.float64)
+    scale = torch.tensor([0.5, 1.0, 0.01], dtype=torch.float64)
 
     def full_rows(w):
         builder = isda_loss_module._FullCovRowBuilder(w, classes)
-        builder.visit(classes.tolist(), full[classes])
-        return builder.rows()
+        builder.visit(classes.tolist(), full[classes] / scale.view(-1, 1, 1))
+        return builder.rows(scale)
 
+    direct = torch.stack([((weight - weight[c]) @ full[c] * (weight - weight[c])).sum(1)
+                          for c in classes.tolist()])
+    torch.testing.assert_close(full_rows(weight), direct)
     assert torch.autograd.gradcheck(full_rows, (weight, ))
     assert torch.autograd.gradcheck(
         lambda w: isda_loss_module._DiagCovRows.apply(w, var[classes], classes), (weight, ))
@@ -252,6 +285,7 @@ def test_state_dict_round_trip_resumes_bit_exactly(tmp_path):
     first = ISDALoss(5, 6, lambda0=0.5, schedule='constant')
     for feats, labels in data[:2]:
         first.augment(feats, fc(feats), labels, fc)
+    assert (first.estimator.cov_scale != 1).any()         # factors pending: saving folds them
     torch.save(first.state_dict(), tmp_path / 'isda.pth')
     assert set(first.state_dict()) == {'estimator.mean', 'estimator.cov', 'estimator.count'}
     resumed = ISDALoss(5, 6, lambda0=0.5, schedule='constant')
