@@ -38,7 +38,10 @@ def test_fraction_exits_and_macs_saving_follow_the_exit_costs(tool, capsys):
     assert result['predicted_ratio'] == pytest.approx(
         result['later_time_share'] / result['later_macs_share']
         * (1 - result['later_fixed_share']))
+    assert result['page_faults'] >= 0 and result['page_faults_exit1'] >= 0
     lines = capsys.readouterr().out.strip().splitlines()
+    assert any(line.startswith('minor page faults per call: full network '
+                               f'{result["page_faults"]}, stage 1 alone') for line in lines)
     assert lines[-1].startswith('time saving / MACs saving (wall')
     assert lines[-1].endswith(f'{name} ' + ' '.join(f'{r["ratio"]:.2f}'
                                                     for r in result['rows']))

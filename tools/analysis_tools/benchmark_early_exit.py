@@ -45,7 +45,10 @@ reading every weight and kernels that are less efficient on few samples; early e
 save it. The expected ratio is ``(time share / MACs share) x (1 - a)``; the tool says which
 factor is below 0.8 when one is. ``a`` below 0 means a sample costs less in a smaller batch
 (e.g. its activations stay in cache). A large ``a`` means the per-call cost, not the model, is
-measured: raise ``--batch-size`` (one value, or one per config).
+measured: raise ``--batch-size`` (one value, or one per config). The tool also counts the minor
+page faults of one full call and of stage 1 alone: memory the allocator handed back to the OS
+and takes again costs the kernel a zero-fill per 4 KiB page (about 2-2.5 us each on the machine
+of the READMEs), which MACs do not see (the tiny MSDNet, 14 000 per call at batch 128).
 
 **Batch size**: ``--batch-size``, else the model's ``test_cfg.benchmark_batch_size`` (a config
 documents there the batch its early exit is timed at when 128 would measure per-call costs),
@@ -62,6 +65,7 @@ row per fraction, and as the last line the wall-time ratios of every model and f
 """
 import argparse
 import os.path as osp
+import resource
 import statistics
 import sys
 import time
@@ -132,6 +136,13 @@ def paired_ratio(early: Sequence[float], full: Sequence[float]) -> float:
     return statistics.median(e / f for e, f in zip(early, full))
 
 
+def page_faults(fn: Callable) -> int:
+    """Minor page faults of the process during one call of ``fn``."""
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
+    fn()
+    return resource.getrusage(resource.RUSAGE_SELF).ru_minflt - before
+
+
 def fixed_share(t_big: float, t_small: float, big: int, small: int) -> float:
     """Batch-independent share ``t0 / t(big)`` of the line ``t(n) = t0 + b n`` through
     ``(small, t_small)`` and ``(big, t_big)``."""
@@ -144,8 +155,10 @@ def benchmark(model, inputs: torch.Tensor, fractions: Sequence[float], repeat: i
     """Time the full network and the early exit at every fraction on ``inputs``.
 
     Returns:
-        ``dict(costs, t_full, t_full_cpu, later_time_share, later_macs_share,
-        later_fixed_share, predicted_ratio, rows)`` (see the module docstring); each row has
+        ``dict(page_faults, page_faults_exit1, costs, t_full, t_full_cpu, later_time_share,
+        later_macs_share, later_fixed_share, predicted_ratio, rows)`` (see the module
+        docstring; the page faults are of one untimed call of the full network and of stage 1
+        alone); each row has
         ``fraction``, ``exited`` (samples out at exit 1), ``macs_saving``, ``time_saving``,
         ``time_saving_cpu``, ``ratio``, ``ratio_cpu``, ``t_early``, ``t_early_cpu``.
     """
@@ -204,6 +217,8 @@ def benchmark(model, inputs: torch.Tensor, fractions: Sequence[float], repeat: i
     later_macs_share = 1 - costs[0] / costs[-1]
     later_fixed_share = fixed_share(later, cpu['full/4'] - cpu['exit1/4'], batch, small)
     return dict(
+        page_faults=page_faults(modes['full']),
+        page_faults_exit1=page_faults(modes['exit1']),
         costs=costs,
         t_full=statistics.median(full_wall),
         t_full_cpu=cpu['full'],
@@ -239,6 +254,9 @@ def report(name: str, model, result: dict, batch: int, source: str, shape, args)
     if 1 - fixed < TARGET:
         print(f'  -> the later stages\' per-call cost, not the model, dominates at batch {batch}: '
               'raise --batch-size')
+    print(f'minor page faults per call: full network {result["page_faults"]}, stage 1 alone '
+          f'{result["page_faults_exit1"]} (fresh pages the kernel zero-fills; at a few us each '
+          'they are time that MACs do not see)')
     if time_share / macs_share < TARGET:
         print('  -> the later stages take a smaller share of the time than of the MACs on this '
               'machine: skipping them saves less time than MACs')
