@@ -50,6 +50,15 @@ page faults of one full call and of stage 1 alone: memory the allocator handed b
 and takes again costs the kernel a zero-fill per 4 KiB page (about 2-2.5 us each on the machine
 of the READMEs), which MACs do not see (the tiny MSDNet, 14 000 per call at batch 128).
 
+**Allocator**: by default the tool first asks glibc to keep freed memory in the process
+(``mallopt``: blocks up to 32 MiB from the heap, no trimming), which is what the caching
+allocators jemalloc and tcmalloc do and what PyTorch's CPU launcher
+(``python -m torch.backends.xeon.run_cpu``) preloads for inference. With glibc's defaults the
+buffers that oneDNN allocates per call go back to the OS and every call zero-fills them afresh,
+time that no model skips (the tiny MSDNet: 10 000-12 000 faults, about a quarter of its full
+run at batch 128). Both modes run in the same process under the same setting; the header says
+which; ``--system-allocator`` keeps glibc's defaults (its README gives both).
+
 **Batch size**: ``--batch-size``, else the model's ``test_cfg.benchmark_batch_size`` (a config
 documents there the batch its early exit is timed at when 128 would measure per-call costs),
 else 128; the header says which. 128 suits the CIFAR-size MSDNet and the tiny DVT (their later
@@ -64,6 +73,8 @@ Output: per model a header, the full-network time with (i), (ii) and the expecte
 row per fraction, and as the last line the wall-time ratios of every model and fraction.
 """
 import argparse
+import ctypes
+import ctypes.util
 import os.path as osp
 import resource
 import statistics
@@ -88,6 +99,24 @@ TARGET = 0.8
 DEFAULT_BATCH = 128
 
 
+def keep_freed_memory() -> bool:
+    """Make glibc's malloc keep freed memory in the process, as caching allocators do.
+
+    Serves blocks up to 32 MiB (glibc's largest mmap threshold on 64-bit systems) from the heap
+    and never trims it, so buffers freed by one call are reused by the next instead of being
+    returned to the OS and page-faulted in again. Returns False where the C library is not glibc.
+    """
+    libc_name = ctypes.util.find_library('c')
+    if libc_name is None:
+        return False
+    libc = ctypes.CDLL(libc_name)
+    if not hasattr(libc, 'mallopt'):
+        return False
+    m_trim_threshold, m_mmap_threshold = -1, -3  # malloc.h
+    return bool(libc.mallopt(m_mmap_threshold, 32 << 20)) and bool(
+        libc.mallopt(m_trim_threshold, 2**31 - 1))
+
+
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(description='Early-exit wall time vs MACs on CPU')
     parser.add_argument('configs', nargs='+', help='configs of MultiExitClassifier models')
@@ -103,6 +132,9 @@ def parse_args(argv=None):
     parser.add_argument('--input-shape', type=int, nargs=3, default=None, metavar=('C', 'H', 'W'),
                         help='default: test_cfg.cost_input_shape of each model')
     parser.add_argument('--seed', type=int, default=0)
+    parser.add_argument('--system-allocator', action='store_true',
+                        help='keep glibc\'s malloc defaults (freed buffers go back to the OS '
+                        'and are page-faulted in again); default: keep freed memory')
     parser.add_argument('--cfg-options', nargs='+', action=DictAction,
                         help='override settings of every config, key=value pairs')
     args = parser.parse_args(argv)
@@ -272,6 +304,9 @@ def report(name: str, model, result: dict, batch: int, source: str, shape, args)
 def main(argv=None) -> List[Tuple[str, dict]]:
     args = parse_args(argv)
     torch.set_num_threads(args.threads)
+    kept = not args.system_allocator and keep_freed_memory()
+    print('allocator: ' + ('freed memory kept in the process (mallopt; --system-allocator for '
+                           'glibc defaults)' if kept else 'system defaults'))
     results = []
     for i, config in enumerate(args.configs):
         torch.manual_seed(args.seed)
