@@ -61,13 +61,12 @@ which; ``--system-allocator`` keeps glibc's defaults (its README gives both).
 
 **Batch size**: ``--batch-size``, else the model's ``test_cfg.benchmark_batch_size`` (a config
 documents there the batch its early exit is timed at when 128 would measure per-call costs),
-else 128; the header says which. 128 suits the CIFAR-size MSDNet and the tiny DVT (their later
-stages have no batch-independent time there); the tiny MSDNet misses the target in some runs at
-any batch tried, because memory-bound convolutions of its first block take a varying share of
-the time (its README). The tiny GFNet's config sets 1024: its encoder sees 16x16 crops, and at
-128 a quarter to a third of its focus steps' time is per-call time of the encoder (oneDNN
-convolutions on 4x4 to 1x1 maps, module calls). The READMEs of MSDNet, DVT and GFNet give the
-batch of each model (ImageNet-size models 32-64), the commands and the measured ranges.
+else 128; the header says which. 128 suits the CIFAR-size and tiny MSDNets and the tiny DVT
+(their later stages have no batch-independent time there). The tiny GFNet's config sets 1024:
+its encoder sees 16x16 crops, and at 128 a quarter to a third of its focus steps' time is
+per-call time of the encoder (oneDNN convolutions on 4x4 to 1x1 maps, module calls). The READMEs
+of MSDNet, DVT and GFNet give the batch of each model (ImageNet-size models 32-64), the commands
+and the measured ranges.
 
 Output: per model a header, the full-network time with (i), (ii) and the expected ratio, one
 row per fraction, and as the last line the wall-time ratios of every model and fraction.
