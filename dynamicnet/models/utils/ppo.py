@@ -327,9 +327,9 @@ class PPOPolicy(nn.Module):
         Args:
             state: Policy state ``(B, ...)`` (detached features).
             hidden: GRU hidden state from :meth:`init_hidden` or the previous call.
-            memory: If given (training rollouts), the state, action and its log-probability are
-                stored.
-            deterministic: Use the mean / argmax action (test time).
+            memory: If given (training rollouts), the state, the sampled action and its
+                log-probability are stored.
+            deterministic: Use the mean / argmax action (test time; no memory).
             behaviour: Act with ``policy_old`` (PPO rollouts) rather than ``policy`` (test
                 time, or acting with a frozen trained policy).
 
@@ -339,11 +339,13 @@ class PPOPolicy(nn.Module):
         actor_critic = self.policy_old if behaviour else self.policy
         feat, hidden = actor_critic.step(state, hidden)
         head = actor_critic.actor
-        if deterministic and memory is None:
-            # test time: no distribution object is needed
+        if deterministic:
+            if memory is not None:
+                raise ValueError('rollout memory stores sampled actions; act with '
+                                 'deterministic=False to record a rollout')
             return head.deterministic(feat), hidden
         dist = head(feat)
-        action = head.deterministic(feat) if deterministic else head.sample(dist)
+        action = head.sample(dist)
         if memory is not None:
             memory.states.append(state.detach())
             memory.actions.append(action)
