@@ -3,9 +3,11 @@
 
 ``tiny_data_root('scannet')`` returns the root of a tiny dataset generated once per test session
 (``dynamicnet.datasets.tiny``); ``default_scope('mmdet3d')`` sets mmengine's default scope for
-one test and restores the previous one afterwards.
+one test and restores the previous one afterwards; ``official_table('msdnet_cifar100.tsv')``
+returns a recorded official checkpoint layout of the specs.
 """
 import itertools
+import os.path as osp
 from typing import Any, Callable, Dict, Iterator, Tuple
 
 import pytest
@@ -32,6 +34,25 @@ def tiny_data_root(tmp_path_factory: pytest.TempPathFactory) -> Callable[..., st
             out = tmp_path_factory.mktemp(name) / 'root'
             roots[key] = make_tiny_dataset(name, str(out), seed=seed, **overrides)
         return roots[key]
+
+    return get
+
+
+@pytest.fixture(scope='session')
+def official_table() -> Callable[[str], str]:
+    """A function ``(name) -> path`` of ``shared/specs/official-checkpoints/<name>``.
+
+    The spec folder sits next to the checkout (``../shared``) or inside it (``shared/``); a test
+    that asks for a table found in neither place is skipped.
+    """
+    root = osp.dirname(osp.dirname(osp.abspath(__file__)))
+
+    def get(name: str) -> str:
+        table = osp.join('shared', 'specs', 'official-checkpoints', name)
+        for path in (osp.join(osp.dirname(root), table), osp.join(root, table)):
+            if osp.isfile(path):
+                return path
+        pytest.skip(f'{table} not found next to or inside the checkout')
 
     return get
 

@@ -26,7 +26,6 @@ from mmengine.registry import init_default_scope
 from dynamicnet.registry import MODELS
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
-TSV = osp.join(osp.dirname(ROOT), 'shared', 'specs', 'official-checkpoints', 'dvt_t2t_vit_12.tsv')
 CONFIG = osp.join(ROOT, 'configs', 'dvt', 'dvt_t2t-vit-12_8xb128_in1k.py')
 
 
@@ -38,9 +37,9 @@ def _load_converter():
     return module
 
 
-def read_layout():
+def read_layout(path):
     rows = []
-    with open(TSV) as f:
+    with open(path) as f:
         for line in f:
             if line.startswith('#') or not line.strip():
                 continue
@@ -248,11 +247,16 @@ class OfficialDVT(nn.Module):
 
 # ---------------- tests -------------------------------------------------------------------------
 @pytest.fixture(scope='module')
-def official_state():
+def layout(official_table):
+    return read_layout(official_table('dvt_t2t_vit_12.tsv'))
+
+
+@pytest.fixture(scope='module')
+def official_state(layout):
     """Random weights in the recorded official layout, scaled to keep activations sane."""
     gen = torch.Generator().manual_seed(0)
     state = {}
-    for name, shape in read_layout():
+    for name, shape in layout:
         if name.endswith('.w'):  # performer random features: rows of norm about sqrt(m)
             value = torch.randn(shape, generator=gen)
         elif len(shape) == 1 and ('norm' in name or 'feature_resuse_mlp.0' in name):
@@ -264,8 +268,7 @@ def official_state():
     return state
 
 
-def test_official_transcription_has_the_recorded_layout():
-    layout = read_layout()
+def test_official_transcription_has_the_recorded_layout(layout):
     ours = [(n, tuple(p.shape)) for n, p in OfficialDVT().named_parameters()]
     assert ours == layout
 

@@ -20,11 +20,6 @@ from mmengine.registry import init_default_scope
 from dynamicnet.registry import MODELS
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
-_TABLE = osp.join('shared', 'specs', 'official-checkpoints', 'msdnet_cifar100.tsv')
-# the spec folder sits next to the checkout (../shared) or inside it (shared/)
-TSV = next((p for p in (osp.join(osp.dirname(ROOT), _TABLE), osp.join(ROOT, _TABLE))
-            if osp.isfile(p)), None)
-needs_table = pytest.mark.skipif(TSV is None, reason=f'{_TABLE} not found next to the checkout')
 
 
 def _load_converter():
@@ -301,9 +296,9 @@ def dynamicnet_cfg(args, num_classes, stem, inter_channels):
                        inter_channels=inter_channels))
 
 
-def read_tsv():
+def read_tsv(path):
     layout = {}
-    with open(TSV) as f:
+    with open(path) as f:
         for line in f:
             if line.startswith('#') or not line.strip():
                 continue
@@ -338,19 +333,20 @@ def _scope(default_scope):
     init_default_scope('mmpretrain')
 
 
-@needs_table
-def test_official_transcription_has_the_recorded_layout():
-    layout = read_tsv()
+@pytest.fixture
+def layout(official_table):
+    return read_tsv(official_table('msdnet_cifar100.tsv'))
+
+
+def test_official_transcription_has_the_recorded_layout(layout):
     official = OfficialMSDNet(SimpleNamespace(**CIFAR100_ARGS))
     mine = {k: (tuple(v.shape), str(v.dtype).replace('torch.', ''))
             for k, v in official.state_dict().items()}
     assert mine == layout
 
 
-@needs_table
-def test_converted_random_official_weights_load_strictly_and_match_outputs():
+def test_converted_random_official_weights_load_strictly_and_match_outputs(layout):
     converter = _load_converter()
-    layout = read_tsv()
     state = random_state_dict(layout)
     args = SimpleNamespace(**CIFAR100_ARGS)
     official = OfficialMSDNet(args).eval()
