@@ -1,8 +1,11 @@
 # Copyright (c) dynamicnet contributors. All rights reserved.
 """tools/analysis_tools/benchmark_condensenetv2.py on a small input: training-time and converted
-models (both inference layouts), both clocks, equal outputs."""
+models (both inference layouts), both clocks, equal outputs, eagerly and as traced graphs."""
+import copy
 import os.path as osp
 import sys
+
+import torch
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 sys.path.insert(0, osp.join(ROOT, 'tools', 'analysis_tools'))
@@ -24,3 +27,19 @@ def test_benchmark_times_both_models_and_compares_outputs(capsys):
         assert row['feature_diff'] <= 1e-5 * row['feature_max']
     out = capsys.readouterr().out
     assert 'MACs (official rules)     5.26M' in out and 'CPU ms' in out
+    assert all(row['graph_diff'] == 0 for row in rows)  # eager: the timed models themselves
+
+
+def test_graph_mode_traces_each_model_with_the_eager_outputs():
+    model = benchmark_condensenetv2.build('a', seed=0)
+    converted = copy.deepcopy(model)
+    converted.backbone.switch_to_deploy()
+    for batch in (1, 2):  # traced per batch size: the layers branch on it in Python
+        x = torch.randn(batch, 3, 32, 32, generator=torch.Generator().manual_seed(batch))
+        with torch.no_grad():
+            eager = converted(x, mode='tensor')
+            traced = benchmark_condensenetv2.compile_graph(converted, x, 'freeze')
+            assert isinstance(traced, torch.jit.ScriptModule)
+            # The channel-major inference path and the batch size of x are what was traced.
+            torch.testing.assert_close(traced(x), eager, rtol=0, atol=1e-5)
+            torch.testing.assert_close(traced(x), model(x, mode='tensor'), rtol=0, atol=1e-5)

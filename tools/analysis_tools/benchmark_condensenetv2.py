@@ -19,15 +19,32 @@ stable one. Large activations are page-faulted afresh by glibc's default allocat
 recommends an allocator that reuses memory (jemalloc / tcmalloc, or for glibc
 ``MALLOC_MMAP_MAX_=0 MALLOC_TRIM_THRESHOLD_=100000000000``).
 
+``--graph`` runs every model through the same TorchScript deployment path instead of eager PyTorch:
+``freeze`` traces it for each batch size (``torch.jit.trace`` in eval mode without autograd, so the
+converted network's channel-major path and the shape-dependent branches of that input are recorded)
+and freezes it (``torch.jit.freeze``: weights, BN statistics and masks become constants, e.g. the
+training-time ``weight * mask`` is computed once); ``optimize`` adds
+``torch.jit.optimize_for_inference`` (oneDNN layouts for convolutions). Both remove Python dispatch
+for both networks alike; the largest difference of each graph's output to its eager model is
+printed. TorchScript is deprecated in PyTorch 2.x (its FutureWarnings are silenced here);
+``torch.compile`` (Inductor) was measured separately, see the README. In the README's measurements
+neither brings the converted network's speed-up closer to the target than eager mode: freezing
+speeds both networks up by about the same time, and ``optimize`` slows the training-time network
+down more than the converted one (layout conversions around its dense 1x1 convolutions), so its
+ratio is not a fair one.
+
 Example::
 
     python tools/analysis_tools/benchmark_condensenetv2.py --arch a --batch-sizes 1 32
+    python tools/analysis_tools/benchmark_condensenetv2.py --arch a --graph freeze
 """
 import argparse
 import copy
+import functools
 import statistics
 import time
-from typing import Dict, List, Optional, Tuple
+import warnings
+from typing import Callable, Dict, List, Optional, Tuple
 
 import torch
 import torch.nn as nn
@@ -38,6 +55,7 @@ from dynamicnet.registry import MODELS
 from dynamicnet.utils.complexity import count_macs, count_params
 
 HEAD_WIDTH = {'a': 828, 'b': 1024, 'c': 1024}
+GRAPH_MODES = ('eager', 'freeze', 'optimize')
 
 
 def build(arch: str, seed: int) -> nn.Module:
@@ -68,10 +86,47 @@ def build(arch: str, seed: int) -> nn.Module:
     return model.eval()
 
 
-def time_ms(model: nn.Module, x: torch.Tensor) -> Tuple[float, float]:
+class _TensorMode(nn.Module):
+    """``model(x, mode='tensor')`` as a one-argument module, for tracing."""
+
+    def __init__(self, model: nn.Module) -> None:
+        super().__init__()
+        self.model = model
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.model(x, mode='tensor')
+
+
+def compile_graph(model: nn.Module, x: torch.Tensor,
+                  graph: str) -> Callable[[torch.Tensor], torch.Tensor]:
+    """The logits function of ``model`` (eval mode) for inputs shaped like ``x``.
+
+    Args:
+        model: The classifier.
+        x: Example input; a traced graph is valid for this shape only (the layers branch on the
+            batch size and the device in Python).
+        graph: ``'eager'`` (the module itself), ``'freeze'`` (traced without autograd, then
+            ``torch.jit.freeze``) or ``'optimize'`` (then ``torch.jit.optimize_for_inference``).
+    """
+    if graph == 'eager':
+        return functools.partial(model, mode='tensor')
+    with torch.no_grad(), warnings.catch_warnings():
+        # The tracer warns about each Python branch on a shape; the graph is traced per input
+        # shape and its output compared with the eager model's. TorchScript's deprecation
+        # (FutureWarning) is stated in the module docstring.
+        warnings.simplefilter('ignore', torch.jit.TracerWarning)
+        warnings.simplefilter('ignore', FutureWarning)
+        traced = torch.jit.freeze(torch.jit.trace(_TensorMode(model).eval(), x, check_trace=False))
+        if graph == 'optimize':
+            traced = torch.jit.optimize_for_inference(traced)
+    return traced
+
+
+def time_ms(forward: Callable[[torch.Tensor], torch.Tensor],
+            x: torch.Tensor) -> Tuple[float, float]:
     """Wall-clock time and CPU time of the process of one forward, in milliseconds."""
     wall, cpu = time.perf_counter(), time.process_time()
-    model(x, mode='tensor')
+    forward(x)
     return (time.perf_counter() - wall) * 1e3, (time.process_time() - cpu) * 1e3
 
 
@@ -84,6 +139,9 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     parser.add_argument('--warmup', type=int, default=3)
     parser.add_argument('--repeats', type=int, default=10)
     parser.add_argument('--seed', type=int, default=0)
+    parser.add_argument('--graph', default='eager', choices=GRAPH_MODES,
+                        help='run every model eagerly or as a frozen TorchScript graph traced '
+                        'per batch size (optimize: + torch.jit.optimize_for_inference)')
     return parser.parse_args(argv)
 
 
@@ -113,7 +171,7 @@ def run(args: argparse.Namespace) -> List[Dict[str, float]]:
 
     probe = torch.randn(1, 3, args.input_size, args.input_size)
     print(f'CondenseNetV2-{args.arch.upper()} at {args.input_size}x{args.input_size}, '
-          f'{args.threads} CPU thread(s), torch {torch.__version__}')
+          f'{args.threads} CPU thread(s), torch {torch.__version__}, {args.graph} mode')
     for key, model in models.items():
         official = count_macs(model, (probe, ), rules='condensenet',
                               forward=lambda x, m=model: m(x, mode='tensor'))
@@ -128,19 +186,23 @@ def run(args: argparse.Namespace) -> List[Dict[str, float]]:
         for batch in args.batch_sizes:
             x = torch.randn(batch, 3, args.input_size, args.input_size,
                             generator=torch.Generator().manual_seed(args.seed + batch))
-            outs = {k: m(x, mode='tensor') for k, m in models.items()}
+            eager = {k: m(x, mode='tensor') for k, m in models.items()}
+            forwards = {k: compile_graph(m, x, args.graph) for k, m in models.items()}
+            outs = {k: f(x) for k, f in forwards.items()}
             for _ in range(args.warmup):
-                for m in models.values():
-                    m(x, mode='tensor')
+                for f in forwards.values():
+                    f(x)
             samples: Dict[str, List[Tuple[float, float]]] = {k: [] for k in models}
             for _ in range(args.repeats):
-                for k, m in models.items():
-                    samples[k].append(time_ms(m, x))
+                for k, f in forwards.items():
+                    samples[k].append(time_ms(f, x))
             feats = {k: m.backbone(x)[-1] for k, m in models.items()}
             converted = [k for k in models if k != 'train']
             row = dict(
                 batch=batch,
-                logits_diff=max((outs['train'] - outs[k]).abs().max().item() for k in converted),
+                graph_diff=max((eager[k] - outs[k]).abs().max().item() for k in models),
+                logits_diff=max((eager['train'] - outs[k]).abs().max().item()
+                                for k in converted),
                 logits_max=outs['train'].abs().max().item(),
                 feature_diff=max((feats['train'] - feats[k]).abs().max().item()
                                  for k in converted),
@@ -160,6 +222,9 @@ def run(args: argparse.Namespace) -> List[Dict[str, float]]:
             print(f'  largest difference to the training-time model over the converted forms: '
                   f'logits {row["logits_diff"]:.2e} (max |logit| {row["logits_max"]:.3g}), last '
                   f'features {row["feature_diff"]:.2e} (max {row["feature_max"]:.3g})')
+            if args.graph != 'eager':
+                print(f'  largest logit difference of a graph to its eager model: '
+                      f'{row["graph_diff"]:.2e} (features: eager models)')
     return rows
 
 
