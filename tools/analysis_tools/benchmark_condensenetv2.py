@@ -28,10 +28,10 @@ training-time ``weight * mask`` is computed once); ``optimize`` adds
 for both networks alike; the largest difference of each graph's output to its eager model is
 printed. TorchScript is deprecated in PyTorch 2.x (its FutureWarnings are silenced here);
 ``torch.compile`` (Inductor) was measured separately, see the README. In the README's measurements
-neither brings the converted network's speed-up closer to the target than eager mode: freezing
-speeds both networks up by about the same time, and ``optimize`` slows the training-time network
-down more than the converted one (layout conversions around its dense 1x1 convolutions), so its
-ratio is not a fair one.
+neither reaches the target where eager mode misses it (A and B at batch 1): freezing speeds both
+networks up by about the same time, and ``optimize`` slows the training-time network down more than
+the converted one (layout conversions around its dense 1x1 convolutions), so its ratio is not a
+fair one.
 
 Example::
 
