@@ -7,6 +7,7 @@ import resource
 import subprocess
 import sys
 from types import SimpleNamespace
+from typing import List
 
 import pytest
 
@@ -54,13 +55,28 @@ def test_fraction_exits_and_macs_saving_follow_the_exit_costs(tool, capsys):
                                                     for r in result['rows']))
 
 
-FAULTS_OF_ONE_FORWARD = """
-import importlib.util, sys, torch
+# Allocator settings are process-wide: each check runs in a fresh process that loads the tool
+# (argv[1]) and keeps freed memory where its last argument is 'kept'.
+LOAD_TOOL = """
+import importlib.util, sys
 spec = importlib.util.spec_from_file_location('tool', sys.argv[1])
 tool = importlib.util.module_from_spec(spec)
 spec.loader.exec_module(tool)
-if sys.argv[3] == 'kept':
+if sys.argv[-1] == 'kept':
     assert tool.keep_freed_memory()
+"""
+
+
+def run_fresh(script: str, *args: str) -> List[int]:
+    """Integers on the last line ``LOAD_TOOL + script`` prints in a new interpreter."""
+    path = osp.join(ROOT, 'tools', 'analysis_tools', 'benchmark_early_exit.py')
+    out = subprocess.run([sys.executable, '-c', LOAD_TOOL + script, path, *args], check=True,
+                         capture_output=True, text=True).stdout
+    return [int(word) for word in out.splitlines()[-1].split()]
+
+
+FAULTS_OF_ONE_FORWARD = """
+import torch
 torch.set_num_threads(1)
 torch.manual_seed(0)
 cfg = tool.load_config(sys.argv[2], None)
@@ -86,12 +102,8 @@ def test_kept_freed_memory_removes_the_page_faults_of_the_tiny_msdnet(tool):
     if not tool.page_faults_counted():
         pytest.skip('this kernel does not count minor page faults (getrusage reports 0); '
                     'test_kept_freed_memory_serves_large_blocks_from_the_heap checks the setting')
-    path = osp.join(ROOT, 'tools', 'analysis_tools', 'benchmark_early_exit.py')
-    faults = {
-        mode: int(subprocess.run([sys.executable, '-c', FAULTS_OF_ONE_FORWARD, path, MSDNET, mode],
-                                 check=True, capture_output=True, text=True).stdout.split()[-1])
-        for mode in ('system', 'kept')
-    }
+    faults = {mode: run_fresh(FAULTS_OF_ONE_FORWARD, MSDNET, mode)[-1]
+              for mode in ('system', 'kept')}
     # glibc's defaults: oneDNN's per-call buffers are mapped afresh and zero-filled on every call
     # (10 000-12 000 pages of 4 KiB at batch 128)
     assert faults['system'] > 2000
@@ -99,12 +111,7 @@ def test_kept_freed_memory_removes_the_page_faults_of_the_tiny_msdnet(tool):
 
 
 HEAP_OF_ONE_BLOCK = """
-import ctypes, ctypes.util, importlib.util, sys
-spec = importlib.util.spec_from_file_location('tool', sys.argv[1])
-tool = importlib.util.module_from_spec(spec)
-spec.loader.exec_module(tool)
-if sys.argv[2] == 'kept':
-    assert tool.keep_freed_memory()
+import ctypes, ctypes.util
 
 
 class MallInfo2(ctypes.Structure):
@@ -128,12 +135,9 @@ print(during.hblks - before.hblks, after.fordblks - before.fordblks)
 
 def test_kept_freed_memory_serves_large_blocks_from_the_heap():
     """The allocator setting itself, read from glibc's ``mallinfo2`` (no fault counter needed)."""
-    path = osp.join(ROOT, 'tools', 'analysis_tools', 'benchmark_early_exit.py')
     mapped, kept_free = {}, {}
     for mode in ('system', 'kept'):
-        out = subprocess.run([sys.executable, '-c', HEAP_OF_ONE_BLOCK, path, mode], check=True,
-                             capture_output=True, text=True).stdout.split()
-        mapped[mode], kept_free[mode] = int(out[0]), int(out[1])
+        mapped[mode], kept_free[mode] = run_fresh(HEAP_OF_ONE_BLOCK, mode)
     # glibc's defaults map a 24 MiB block on its own and unmap it on free: the next call faults
     # it in again; kept, it comes from the heap and stays there, free, for the next call (the
     # heap grows by less than 24 MiB where free space at its top already covered part of it)
