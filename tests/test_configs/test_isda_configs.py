@@ -96,7 +96,7 @@ def test_tiny_classification_run(config, tmp_path, tiny_data_root):
 
 @pytest.mark.parametrize('iters', [
     pytest.param(4, id='wiring'),
-    pytest.param(40, id='training', marks=pytest.mark.slow),
+    pytest.param(40, id='training'),
 ])
 def test_tiny_segmentation_run(iters, tmp_path, tiny_data_root):
     pytest.importorskip('mmseg')
@@ -121,7 +121,7 @@ def test_tiny_segmentation_run(iters, tmp_path, tiny_data_root):
 
 @pytest.mark.parametrize('epochs', [
     pytest.param(None, id='wiring'),
-    pytest.param(2, id='training', marks=pytest.mark.slow),
+    pytest.param(2, id='training'),
 ])
 def test_tiny_detection_run(epochs, tmp_path, tiny_data_root):
     # The wiring variant stops after 3 iterations (an iteration-based loop).

@@ -146,7 +146,6 @@ def test_official_cli_refuses_other_checkpoints(tmp_path, monkeypatch):
     assert not (tmp_path / 'r_out.pth').exists()
 
 
-@pytest.mark.slow
 def test_cli_subprocess(tmp_path):
     model = _model()
     model.backbone.set_progress(1.0)

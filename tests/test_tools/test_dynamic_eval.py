@@ -101,7 +101,6 @@ def test_benchmark_sends_the_requested_fraction_out_early(msdnet_run):
     assert result['rows'][0]['macs_saving'] > 0.2
 
 
-@pytest.mark.slow  # ~30 s on two shared cores
 def test_gfnet_three_stages_train_and_evaluate(tmp_path, tiny_data_root):
     root = tiny_data_root('imagenet')
     torch.manual_seed(0)

@@ -97,7 +97,6 @@ def test_tiny_cityscapes_train_steps_lower_the_loss(tiny_data_root):
     assert losses[-1] < 0.85 * losses[0], losses
 
 
-@pytest.mark.slow
 def test_tiny_imagenet_loss_falls_and_resume_is_exact(tmp_path, tiny_data_root):
     root = tiny_data_root('imagenet')
     config = 'resnet32-infopro-k4-contrast_1xb16_tiny-imagenet.py'
@@ -130,7 +129,6 @@ def test_tiny_imagenet_loss_falls_and_resume_is_exact(tmp_path, tiny_data_root):
         torch.testing.assert_close(b[key], a[key], rtol=0, atol=1e-5, msg=key)
 
 
-@pytest.mark.slow
 @pytest.mark.parametrize('config', [
     'deeplabv3_r18-d8-infopro-k2_1xb2-40it_tiny-cityscapes.py',
 ])

@@ -122,7 +122,6 @@ def test_stage_chain_and_adafocus_plus(tiny_data_root, tmp_path):
     assert min(metrics['early_exit/budget/mAP']) >= 50.0, metrics['early_exit/budget/mAP']
 
 
-@pytest.mark.slow
 def test_adafocus_v2_tiny_trains(tiny_data_root, tmp_path):
     data = tiny_data_root('video')
     runner = Runner.from_cfg(
@@ -164,7 +163,6 @@ def _tsm_cfg(name, data, work_dir, epochs, load_from=None):
     return _short_run(cfg, work_dir, epochs, load_from)
 
 
-@pytest.mark.slow
 def test_sthv1_tsm_configs_run_on_tiny_videos(tiny_data_root, tmp_path):
     """The Sth-Sth V1 stage-1 -> 2 -> 3 configs (P = 144 chain) on the tiny videos: stage 1 loss
     falls, PPO gives finite rewards, stage 3 evaluates with its per-video MACs."""
