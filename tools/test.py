@@ -17,7 +17,8 @@ from mmengine.runner import Runner  # noqa: E402
 
 import dynamicnet  # noqa: E402,F401
 from dynamicnet.engine.runners import adapt_to_machine, apply_test_args  # noqa: E402
-from dynamicnet.engine.runners import load_config, validate_config  # noqa: E402
+from dynamicnet.engine.runners import close_distributed, load_config  # noqa: E402
+from dynamicnet.engine.runners import validate_config  # noqa: E402
 from dynamicnet.utils.errors import friendly_errors  # noqa: E402
 
 
@@ -47,7 +48,9 @@ def main(argv=None):
         adapt_to_machine(cfg)
         validate_config(cfg, splits=('test', ))
         runner = Runner.from_cfg(cfg) if 'runner_type' not in cfg else RUNNERS.build(cfg)
-        return runner.test()
+        metrics = runner.test()
+    close_distributed()
+    return metrics
 
 
 if __name__ == '__main__':

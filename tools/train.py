@@ -18,7 +18,8 @@ from mmengine.runner import Runner  # noqa: E402
 
 import dynamicnet  # noqa: E402,F401  (registries, compat adjustments)
 from dynamicnet.engine.runners import adapt_to_machine, apply_train_args  # noqa: E402
-from dynamicnet.engine.runners import load_config, validate_config  # noqa: E402
+from dynamicnet.engine.runners import close_distributed, load_config  # noqa: E402
+from dynamicnet.engine.runners import validate_config  # noqa: E402
 from dynamicnet.utils.errors import friendly_errors  # noqa: E402
 
 
@@ -56,6 +57,7 @@ def main(argv=None):
         validate_config(cfg, splits=('train', 'val') if cfg.get('val_cfg') else ('train', ))
         runner = Runner.from_cfg(cfg) if 'runner_type' not in cfg else RUNNERS.build(cfg)
         runner.train()
+    close_distributed()
 
 
 if __name__ == '__main__':

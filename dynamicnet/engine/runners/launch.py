@@ -13,6 +13,7 @@ shared:
   (``device_ids=None``) (``openmmlab.md`` §4.8).
 * :func:`validate_config` checks data roots and the types of well-known keys before the Runner
   starts, so that bad input fails in seconds with the key or path and the fix.
+* :func:`close_distributed` ends a distributed run in step on every rank.
 """
 import logging
 import os
@@ -27,7 +28,7 @@ from dynamicnet.utils.errors import ConfigKeyTypeError, DataRootNotFoundError
 
 __all__ = [
     'load_config', 'apply_train_args', 'apply_test_args', 'adapt_to_machine', 'validate_config',
-    'dataloader_dataset_cfgs'
+    'dataloader_dataset_cfgs', 'close_distributed'
 ]
 
 
@@ -125,6 +126,19 @@ def adapt_to_machine(cfg: Config) -> Config:
     else:
         wrapper.setdefault('device_ids', None)
     return cfg
+
+
+def close_distributed() -> None:
+    """Wait for every rank, then destroy the default process group (no-op when not distributed).
+
+    Left to interpreter shutdown, a rank that finishes first can tear down gloo's threads while
+    they still serve its peer: on CPU a two-process run that had saved its last checkpoint
+    aborted in a clean-clone run of the test suite ('terminate called without an active
+    exception', SIGABRT).
+    """
+    if torch.distributed.is_available() and torch.distributed.is_initialized():
+        torch.distributed.barrier()
+        torch.distributed.destroy_process_group()
 
 
 def dataloader_dataset_cfgs(cfg: Config) -> List[tuple]:
