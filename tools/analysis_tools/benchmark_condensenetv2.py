@@ -188,7 +188,7 @@ def run(args: argparse.Namespace) -> List[Dict[str, float]]:
                             generator=torch.Generator().manual_seed(args.seed + batch))
             eager = {k: m(x, mode='tensor') for k, m in models.items()}
             forwards = {k: compile_graph(m, x, args.graph) for k, m in models.items()}
-            outs = {k: f(x) for k, f in forwards.items()}
+            outs = eager if args.graph == 'eager' else {k: f(x) for k, f in forwards.items()}
             for _ in range(args.warmup):
                 for f in forwards.values():
                     f(x)

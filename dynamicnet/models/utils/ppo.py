@@ -198,8 +198,8 @@ class CategoricalActionHead(nn.Module):
         return Categorical(logits=self.fc(hidden))
 
     def deterministic(self, hidden: Tensor) -> Tensor:
-        """The test-time action: the most probable candidate."""
-        return self(hidden).probs.argmax(dim=-1)
+        """The test-time action: the most probable candidate (the largest logit)."""
+        return self.fc(hidden).argmax(dim=-1)
 
     @staticmethod
     def sample(dist: Distribution) -> Tensor:

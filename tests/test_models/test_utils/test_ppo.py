@@ -6,8 +6,9 @@ import pytest
 import torch
 import torch.nn as nn
 
-from dynamicnet.models.utils.ppo import (GaussianActionHead, PPOPolicy, RolloutMemory,
-                                         discounted_returns, normalize_returns, ppo_loss)
+from dynamicnet.models.utils.ppo import (CategoricalActionHead, GaussianActionHead, PPOPolicy,
+                                         RolloutMemory, discounted_returns, normalize_returns,
+                                         ppo_loss)
 
 
 def test_discounted_returns_hand_computed():
@@ -54,6 +55,13 @@ def test_gaussian_head_clamps_and_scores_the_clamped_action():
     # the deterministic action is the distribution's mean, computed without building it
     assert torch.equal(head.deterministic(torch.zeros(64, 4)), dist.mean)
     torch.testing.assert_close(dist.mean, torch.sigmoid(torch.full((64, 2), 10.)))
+
+
+def test_categorical_head_deterministic_is_the_most_probable_candidate():
+    torch.manual_seed(0)
+    head = CategoricalActionHead(4, num_actions=9)
+    hidden = torch.randn(32, 4)
+    assert torch.equal(head.deterministic(hidden), head(hidden).probs.argmax(dim=-1))
 
 
 def _policy(recurrent=True, action=None):
