@@ -104,9 +104,12 @@ def test_kept_freed_memory_removes_the_page_faults_of_the_tiny_msdnet(tool):
                     'test_kept_freed_memory_serves_large_blocks_from_the_heap checks the setting')
     faults = {mode: run_fresh(FAULTS_OF_ONE_FORWARD, MSDNET, mode)[-1]
               for mode in ('system', 'kept')}
-    # glibc's defaults: oneDNN's per-call buffers are mapped afresh and zero-filled on every call
-    # (10 000-12 000 pages of 4 KiB at batch 128)
-    assert faults['system'] > 2000
+    # glibc's defaults here: oneDNN's per-call buffers are mapped afresh and zero-filled on every
+    # call (10 000-12 000 pages of 4 KiB at batch 128). CI's machine counts faults yet saw none
+    # with the defaults (its allocator or oneDNN build keeps these buffers): nothing to remove.
+    if faults['system'] < 2000:
+        pytest.skip(f'glibc defaults already fault only {faults["system"]} pages per call here; '
+                    'test_kept_freed_memory_serves_large_blocks_from_the_heap checks the setting')
     assert faults['kept'] < 0.05 * faults['system']
 
 
