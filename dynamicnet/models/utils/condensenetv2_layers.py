@@ -323,7 +323,9 @@ class CondensedLGC(nn.Module):
         """
         if self.bias is None:
             out = y.contiguous()
-        elif torch.is_grad_enabled():  # out= does not support autograd
+        elif torch.is_grad_enabled() or torch.compiler.is_compiling():
+            # out= supports neither autograd nor torch.compile's functionalisation (its result
+            # keeps y's strides there, so the view below would fail).
             out = (y + self.bias.view(1, -1, self.groups, 1)).contiguous()
         else:
             out = torch.add(y, self.bias.view(1, -1, self.groups, 1), out=y.new_empty(y.shape))

@@ -247,6 +247,26 @@ def test_fuse_norm():
         _model('a').fuse_norm()
 
 
+def test_converted_network_compiles():
+    # torch.compile's functionalisation (any backend; aot_eager needs no C++ compiler) traces
+    # the channel-major path and the fused shuffle-with-bias, and gives the eager outputs.
+    torch.manual_seed(0)
+    model = CondenseNetV2(arch=dict(stages=(1, 2), growth=(8, 16), groups=4, condense_factor=4,
+                                    stem_stride=1), out_indices=(0, 1))
+    model.init_weights()
+    model.set_progress(1.0)
+    randomize_(model, seed=0, sfr_gamma=0.5)
+    model.switch_to_deploy()
+    model.fuse_norm()
+    model.eval()
+    x = torch.randn(2, 3, 16, 16)
+    with torch.no_grad():
+        expected = model(x)
+        compiled = torch.compile(model, backend='aot_eager', fullgraph=True)(x)
+    for a, b in zip(compiled, expected):
+        torch.testing.assert_close(a, b, atol=1e-5, rtol=1e-5)
+
+
 def test_one_output_per_group_conv_is_the_grouped_conv():
     # 32 -> 8 channels in 8 groups: computed as depthwise + group sum on CPU.
     layer = _model('a').stages[0][0].conv_2.conv
