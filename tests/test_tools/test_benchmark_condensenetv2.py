@@ -27,6 +27,8 @@ def test_benchmark_times_both_models_and_compares_outputs(capsys):
         assert row['feature_diff'] <= 1e-5 * row['feature_max']
     out = capsys.readouterr().out
     assert 'MACs (official rules)     5.26M' in out and 'CPU ms' in out
+    # --keep-freed-memory is not given (it would change this test process's allocator for good)
+    assert out.splitlines()[0].endswith('eager mode, allocator: system defaults')
     assert all(row['graph_diff'] == 0 for row in rows)  # eager: the timed models themselves
 
 

@@ -16,8 +16,10 @@ With ``--threads 1`` (default) the CPU time equals the latency on an otherwise i
 shared machine it leaves out the time the process waits for a core, so its ratio is the more
 stable one. Large activations are page-faulted afresh by glibc's default allocator at every call
 (kernel time, counted in both clocks, the same for both models); PyTorch's CPU tuning guide
-recommends an allocator that reuses memory (jemalloc / tcmalloc, or for glibc
-``MALLOC_MMAP_MAX_=0 MALLOC_TRIM_THRESHOLD_=100000000000``).
+recommends an allocator that reuses memory (jemalloc / tcmalloc). ``--keep-freed-memory`` makes
+glibc keep freed memory of every size in the process
+(:func:`dynamicnet.utils.allocator.keep_freed_memory`, the same as the environment variables
+``MALLOC_MMAP_MAX_=0 MALLOC_TRIM_THRESHOLD_=100000000000``); the header says which allocator ran.
 
 ``--graph`` runs every model through the same TorchScript deployment path instead of eager PyTorch:
 ``freeze`` traces it for each batch size (``torch.jit.trace`` in eval mode without autograd, so the
@@ -41,6 +43,7 @@ Example::
 import argparse
 import copy
 import functools
+import os
 import statistics
 import time
 import warnings
@@ -52,6 +55,7 @@ from mmengine.registry import init_default_scope
 
 from dynamicnet.models.backbones.condensenetv2 import CondenseNetV2
 from dynamicnet.registry import MODELS
+from dynamicnet.utils.allocator import keep_freed_memory
 from dynamicnet.utils.complexity import count_macs, count_params
 
 HEAD_WIDTH = {'a': 828, 'b': 1024, 'c': 1024}
@@ -122,6 +126,14 @@ def compile_graph(model: nn.Module, x: torch.Tensor,
     return traced
 
 
+def allocator_setting(kept: bool) -> str:
+    """The allocator setting for the header (glibc also reads ``MALLOC_*_`` variables)."""
+    if kept:
+        return 'freed memory kept (--keep-freed-memory)'
+    variables = sorted(k for k in os.environ if k.startswith('MALLOC_') and k.endswith('_'))
+    return f'glibc as set by {" ".join(variables)}' if variables else 'system defaults'
+
+
 def time_ms(forward: Callable[[torch.Tensor], torch.Tensor],
             x: torch.Tensor) -> Tuple[float, float]:
     """Wall-clock time and CPU time of the process of one forward, in milliseconds."""
@@ -139,6 +151,9 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     parser.add_argument('--warmup', type=int, default=3)
     parser.add_argument('--repeats', type=int, default=10)
     parser.add_argument('--seed', type=int, default=0)
+    parser.add_argument('--keep-freed-memory', action='store_true',
+                        help="keep freed memory in the process (glibc mallopt: no block mapped on "
+                        'its own, no trimming); default: glibc\'s defaults')
     parser.add_argument('--graph', default='eager', choices=GRAPH_MODES,
                         help='run every model eagerly or as a frozen TorchScript graph traced '
                         'per batch size (optimize: + torch.jit.optimize_for_inference)')
@@ -148,6 +163,9 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
 def run(args: argparse.Namespace) -> List[Dict[str, float]]:
     """Print the comparison; returns one row of medians and differences per batch size."""
     torch.set_num_threads(args.threads)
+    kept = args.keep_freed_memory and keep_freed_memory(every_size=True)
+    if args.keep_freed_memory and not kept:
+        warnings.warn('--keep-freed-memory: the C library is not glibc; its defaults are used')
     train_model = build(args.arch, args.seed)
     deploy_model = copy.deepcopy(train_model)
     deploy_model.backbone.switch_to_deploy()
@@ -171,7 +189,8 @@ def run(args: argparse.Namespace) -> List[Dict[str, float]]:
 
     probe = torch.randn(1, 3, args.input_size, args.input_size)
     print(f'CondenseNetV2-{args.arch.upper()} at {args.input_size}x{args.input_size}, '
-          f'{args.threads} CPU thread(s), torch {torch.__version__}, {args.graph} mode')
+          f'{args.threads} CPU thread(s), torch {torch.__version__}, {args.graph} mode, '
+          f'allocator: {allocator_setting(kept)}')
     for key, model in models.items():
         official = count_macs(model, (probe, ), rules='condensenet',
                               forward=lambda x, m=model: m(x, mode='tensor'))

@@ -53,7 +53,8 @@ Where the kernel does not count minor faults (``getrusage`` reports 0, as in som
 the tool says so instead of printing zeros.
 
 **Allocator**: by default the tool first asks glibc to keep freed memory in the process
-(``mallopt``: blocks up to 32 MiB from the heap, no trimming), which is what the caching
+(:func:`dynamicnet.utils.allocator.keep_freed_memory`, ``mallopt``: blocks up to 32 MiB from the
+heap, no trimming), which is what the caching
 allocators jemalloc and tcmalloc do and what PyTorch's CPU launcher
 (``python -m torch.backends.xeon.run_cpu``) preloads for inference. With glibc's defaults the
 buffers that oneDNN allocates per call go back to the OS and every call zero-fills them afresh,
@@ -74,11 +75,7 @@ Output: per model a header, the full-network time with (i), (ii) and the expecte
 row per fraction, and as the last line the wall-time ratios of every model and fraction.
 """
 import argparse
-import ctypes
-import ctypes.util
-import mmap
 import os.path as osp
-import resource
 import statistics
 import sys
 import time
@@ -96,27 +93,11 @@ import dynamicnet  # noqa: E402,F401
 from dynamicnet.engine.runners import load_config  # noqa: E402
 from dynamicnet.evaluation.metrics.early_exit import (evaluate_thresholds,  # noqa: E402
                                                       fit_thresholds)
+from dynamicnet.utils.allocator import (keep_freed_memory, minor_page_faults,  # noqa: E402
+                                        page_faults_counted)
 
 TARGET = 0.8
 DEFAULT_BATCH = 128
-
-
-def keep_freed_memory() -> bool:
-    """Make glibc's malloc keep freed memory in the process, as caching allocators do.
-
-    Serves blocks up to 32 MiB (glibc's largest mmap threshold on 64-bit systems) from the heap
-    and never trims it, so buffers freed by one call are reused by the next instead of being
-    returned to the OS and page-faulted in again. Returns False where the C library is not glibc.
-    """
-    libc_name = ctypes.util.find_library('c')
-    if libc_name is None:
-        return False
-    libc = ctypes.CDLL(libc_name)
-    if not hasattr(libc, 'mallopt'):
-        return False
-    m_trim_threshold, m_mmap_threshold = -1, -3  # malloc.h
-    return bool(libc.mallopt(m_mmap_threshold, 32 << 20)) and bool(
-        libc.mallopt(m_trim_threshold, 2**31 - 1))
 
 
 def parse_args(argv=None):
@@ -168,27 +149,6 @@ def paired_ratio(early: Sequence[float], full: Sequence[float]) -> float:
     """Median over rounds of ``early / full`` (each ratio from runs close in time, so a load
     change between rounds cancels out)."""
     return statistics.median(e / f for e, f in zip(early, full))
-
-
-def page_faults(fn: Callable) -> int:
-    """Minor page faults of the process during one call of ``fn``."""
-    before = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
-    fn()
-    return resource.getrusage(resource.RUSAGE_SELF).ru_minflt - before
-
-
-def page_faults_counted() -> bool:
-    """Whether this system counts minor page faults in ``getrusage``.
-
-    Some sandboxed kernels (gVisor, for one) always report 0. Touching every page of a fresh
-    4 MiB anonymous mapping must fault at least once per 64 KiB even with fault-around.
-    """
-    def touch_fresh_pages():
-        with mmap.mmap(-1, 4 << 20) as region:
-            for offset in range(0, len(region), mmap.PAGESIZE):
-                region[offset] = 1
-
-    return page_faults(touch_fresh_pages) >= 64
 
 
 def fixed_share(t_big: float, t_small: float, big: int, small: int) -> float:
@@ -265,8 +225,8 @@ def benchmark(model, inputs: torch.Tensor, fractions: Sequence[float], repeat: i
     later_macs_share = 1 - costs[0] / costs[-1]
     later_fixed_share = fixed_share(later, cpu['full/4'] - cpu['exit1/4'], batch, small)
     return dict(
-        page_faults=page_faults(modes['full']),
-        page_faults_exit1=page_faults(modes['exit1']),
+        page_faults=minor_page_faults(modes['full']),
+        page_faults_exit1=minor_page_faults(modes['exit1']),
         costs=costs,
         t_full=statistics.median(full_wall),
         t_full_cpu=cpu['full'],
