@@ -23,7 +23,7 @@ chunk (the official code drops one, pitfall 2).
 """
 from abc import ABCMeta, abstractmethod
 from collections import OrderedDict
-from typing import Dict, List, Optional
+from typing import Dict, List, Optional, Tuple
 
 import torch
 import torch.nn as nn
@@ -202,6 +202,18 @@ class _CondensingConv(nn.Module, metaclass=ABCMeta):
                 f'{self.condense_factor - 1}; train to progress >= 0.5 or call '
                 f'set_progress(1.0) first)')
 
+    def condensed_parts(self, name: str) -> Tuple[Tensor, Tensor]:
+        """What the deployable layer is built from, after :meth:`_check_condensed`.
+
+        Returns:
+            ``index`` (G * num_candidates / C,) int64: each group's kept candidates, groups in
+            order, ascending within a group; ``weight`` (c_out, c_in): the masked 1x1 weight.
+        """
+        self._check_condensed(name)
+        kept = self._kept()
+        index = torch.cat([kept[i].nonzero()[:, 0] for i in range(self.groups)])
+        return index, (self.conv.weight * self._mask)[:, :, 0, 0]
+
     def extra_repr(self) -> str:
         return (f'{self.in_channels}, {self.out_channels}, groups={self.groups}, '
                 f'condense_factor={self.condense_factor}')
@@ -367,15 +379,12 @@ class CondensedLGC(nn.Module):
     @torch.no_grad()
     def from_training(cls, lgc: LearnedGroupConv, name: str = 'LGC') -> 'CondensedLGC':
         """Build from a fully condensed :class:`LearnedGroupConv` (raises ``ValueError`` else)."""
-        lgc._check_condensed(name)
+        index, weight = lgc.condensed_parts(name)
         new = cls(lgc.in_channels, lgc.out_channels, lgc.groups, lgc.condense_factor,
                   lgc.act_cfg).to(lgc.conv.weight)
         groups = lgc.groups
-        kept = lgc._kept()
-        index = torch.cat([kept[i].nonzero()[:, 0] for i in range(groups)])
         new.index.copy_(index)
         _copy_bn(new.norm, lgc.norm, index)
-        weight = (lgc.conv.weight * lgc._mask)[:, :, 0, 0]
         per_group = lgc.in_channels // lgc.condense_factor
         blocks = [weight[i::groups, index[i * per_group:(i + 1) * per_group]]
                   for i in range(groups)]
@@ -461,15 +470,12 @@ class CondensedSFR(nn.Module):
     @torch.no_grad()
     def from_training(cls, sfr: SparseFeatureReactivation, name: str = 'SFR') -> 'CondensedSFR':
         """Build from a fully condensed :class:`SparseFeatureReactivation` (``ValueError`` else)."""
-        sfr._check_condensed(name)
+        index, weight = sfr.condensed_parts(name)
         new = cls(sfr.in_channels, sfr.out_channels, sfr.groups, sfr.condense_factor,
                   sfr.act_cfg).to(sfr.conv.weight)
         groups = sfr.groups
-        kept = sfr._kept()
-        index = torch.cat([kept[i].nonzero()[:, 0] for i in range(groups)])
         new.index.copy_(index)
         _copy_bn(new.norm, sfr.norm)
-        weight = (sfr.conv.weight * sfr._mask)[:, :, 0, 0]
         per_group = sfr.out_channels // sfr.condense_factor
         blocks = [weight[index[i * per_group:(i + 1) * per_group], i::groups]
                   for i in range(groups)]
