@@ -55,11 +55,12 @@ the tool says so instead of printing zeros.
 **Allocator**: by default the tool first asks glibc to keep freed memory in the process
 (:func:`dynamicnet.utils.allocator.keep_freed_memory`, ``mallopt``: blocks up to 32 MiB from the
 heap, no trimming), which is what the caching allocators jemalloc and tcmalloc do and what
-PyTorch's CPU launcher (``python -m torch.backends.xeon.run_cpu``) preloads for inference. With glibc's defaults the
-buffers that oneDNN allocates per call go back to the OS and every call zero-fills them afresh,
-time that no model skips (the tiny MSDNet: 10 000-12 000 faults, about a quarter of its full
-run at batch 128). Both modes run in the same process under the same setting; the header says
-which; ``--system-allocator`` keeps glibc's defaults (its README gives both).
+PyTorch's CPU launcher (``python -m torch.backends.xeon.run_cpu``) preloads for inference. With
+glibc's defaults the buffers that oneDNN allocates per call go back to the OS and every call
+zero-fills them afresh, time that no model skips (the tiny MSDNet: 10 000-12 000 faults, about a
+quarter of its full run at batch 128). Both modes run in the same process under the same
+setting; the header says which; ``--system-allocator`` keeps glibc's defaults (its README gives
+both).
 
 **Batch size**: ``--batch-size``, else the model's ``test_cfg.benchmark_batch_size`` (a config
 documents there the batch its early exit is timed at when 128 would measure per-call costs),
