@@ -45,3 +45,16 @@ def test_graph_mode_traces_each_model_with_the_eager_outputs():
             # The channel-major inference path and the batch size of x are what was traced.
             torch.testing.assert_close(traced(x), eager, rtol=0, atol=1e-5)
             torch.testing.assert_close(traced(x), model(x, mode='tensor'), rtol=0, atol=1e-5)
+
+
+def test_compile_mode_gives_the_eager_outputs():
+    # aot_eager: the same dynamo graphs and functionalisation as Inductor, without a C++ compiler.
+    model = benchmark_condensenetv2.build('a', seed=0)
+    converted = copy.deepcopy(model)
+    converted.backbone.switch_to_deploy()
+    converted.backbone.fuse_norm()
+    x = torch.randn(2, 3, 32, 32, generator=torch.Generator().manual_seed(0))
+    for m in (model, converted):
+        compiled = benchmark_condensenetv2.compile_graph(m, x, 'compile', backend='aot_eager')
+        with torch.no_grad():
+            torch.testing.assert_close(compiled(x), m(x, mode='tensor'), rtol=0, atol=1e-5)

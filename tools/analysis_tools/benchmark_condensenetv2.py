@@ -28,17 +28,21 @@ and freezes it (``torch.jit.freeze``: weights, BN statistics and masks become co
 training-time ``weight * mask`` is computed once); ``optimize`` adds
 ``torch.jit.optimize_for_inference`` (oneDNN layouts for convolutions). Both remove Python dispatch
 for both networks alike; the largest difference of each graph's output to its eager model is
-printed. TorchScript is deprecated in PyTorch 2.x (its FutureWarnings are silenced here);
-``torch.compile`` (Inductor) was measured separately, see the README. In the README's measurements
-neither reaches the target where eager mode misses it (A and B at batch 1): freezing speeds both
-networks up by about the same time, and ``optimize`` slows the training-time network down more than
-the converted one (layout conversions around its dense 1x1 convolutions), so its ratio is not a
-fair one.
+printed. TorchScript is deprecated in PyTorch 2.x (its FutureWarnings are silenced here).
+``compile`` runs every model through ``torch.compile`` (Inductor, static shapes, weights frozen
+into the graph: ``torch._inductor.config.freezing``), compiled per batch size before timing; it
+needs a C++ compiler and takes tens of seconds per model and batch size. In the README's
+measurements none of them reaches the target where eager mode misses it (A and B at batch 1):
+freezing speeds both networks up by about the same time, ``optimize`` slows the training-time
+network down more than the converted one (layout conversions around its dense 1x1 convolutions),
+so its ratio is not a fair one, and Inductor fuses the training-time network's BN-activation-
+convolution chains as well.
 
 Example::
 
     python tools/analysis_tools/benchmark_condensenetv2.py --arch a --batch-sizes 1 32
     python tools/analysis_tools/benchmark_condensenetv2.py --arch a --graph freeze
+    python tools/analysis_tools/benchmark_condensenetv2.py --arch b --batch-sizes 1 --graph compile
 """
 import argparse
 import copy
@@ -59,7 +63,7 @@ from dynamicnet.utils.allocator import keep_freed_memory
 from dynamicnet.utils.complexity import count_macs, count_params
 
 HEAD_WIDTH = {'a': 828, 'b': 1024, 'c': 1024}
-GRAPH_MODES = ('eager', 'freeze', 'optimize')
+GRAPH_MODES = ('eager', 'freeze', 'optimize', 'compile')
 
 
 def build(arch: str, seed: int) -> nn.Module:
@@ -101,8 +105,8 @@ class _TensorMode(nn.Module):
         return self.model(x, mode='tensor')
 
 
-def compile_graph(model: nn.Module, x: torch.Tensor,
-                  graph: str) -> Callable[[torch.Tensor], torch.Tensor]:
+def compile_graph(model: nn.Module, x: torch.Tensor, graph: str,
+                  backend: str = 'inductor') -> Callable[[torch.Tensor], torch.Tensor]:
     """The logits function of ``model`` (eval mode) for inputs shaped like ``x``.
 
     Args:
@@ -110,10 +114,23 @@ def compile_graph(model: nn.Module, x: torch.Tensor,
         x: Example input; a traced graph is valid for this shape only (the layers branch on the
             batch size and the device in Python).
         graph: ``'eager'`` (the module itself), ``'freeze'`` (traced without autograd, then
-            ``torch.jit.freeze``) or ``'optimize'`` (then ``torch.jit.optimize_for_inference``).
+            ``torch.jit.freeze``), ``'optimize'`` (then ``torch.jit.optimize_for_inference``) or
+            ``'compile'`` (``torch.compile`` with static shapes and frozen weights, compiled
+            here by a first call on ``x``).
+        backend: ``torch.compile`` backend of ``'compile'`` (tests use ``'aot_eager'``, which
+            needs no C++ compiler).
     """
     if graph == 'eager':
         return functools.partial(model, mode='tensor')
+    if graph == 'compile':
+        import torch._inductor.config as inductor_config
+        compiled = torch.compile(_TensorMode(model).eval(), backend=backend, dynamic=False)
+        # Every model and batch size is one more entry for the same forward code: dynamo's
+        # default limit (8) would leave the later ones uncompiled, silently.
+        with torch.no_grad(), inductor_config.patch(freezing=True), \
+                torch._dynamo.config.patch(recompile_limit=64):
+            compiled(x)
+        return compiled
     with torch.no_grad(), warnings.catch_warnings():
         # The tracer warns about each Python branch on a shape; the graph is traced per input
         # shape and its output compared with the eager model's. TorchScript's deprecation
