@@ -172,8 +172,9 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
                         help="keep freed memory in the process (glibc mallopt: no block mapped on "
                         'its own, no trimming); default: glibc\'s defaults')
     parser.add_argument('--graph', default='eager', choices=GRAPH_MODES,
-                        help='run every model eagerly or as a frozen TorchScript graph traced '
-                        'per batch size (optimize: + torch.jit.optimize_for_inference)')
+                        help='run every model eagerly, as a frozen TorchScript graph traced '
+                        'per batch size (optimize: + torch.jit.optimize_for_inference), or '
+                        'through torch.compile (Inductor, compiled per batch size)')
     return parser.parse_args(argv)
 
 
