@@ -19,6 +19,7 @@ benchmark). The term has no gradient with respect to the features; ``Σ`` is alw
 
 Shapes: ``N`` samples (pixels, RoIs), ``A`` feature width, ``C`` classes, ``U`` distinct labels.
 """
+import math
 from typing import Callable, List, Optional, Tuple, Union
 
 import torch
@@ -114,19 +115,19 @@ _MIN_SCALE = 2.0**-10
 # at C=100: 11.0 ms against 13.7 ms); at C=10 (about 13 samples per class) deferring wins (4.2
 # against 5.7 ms for 10 states with their row products).
 _FOLD_EVERY_MERGE = dict(cpu=4)
+# Consumer of the merged covariances: (step classes, stored M, factors a), see ISDAEstimator.update.
+_OnMerge = Callable[[List[int], torch.Tensor, Union[float, torch.Tensor]], None]
 
 
-def _class_parts(classes: torch.Tensor,
-                 per_class: int) -> List[Tuple[slice, Union[slice, torch.Tensor]]]:
-    """Steps over the distinct classes of the full-covariance paths.
+def _class_parts(classes: torch.Tensor, per_class: int) -> List[Tuple[slice, torch.Tensor]]:
+    """Steps over the distinct classes of the batched (GPU) full-covariance paths.
 
     Returns ``(positions, selector)`` pairs: ``positions`` slices ``classes``, ``selector`` indexes
-    the ``(C, A, A)`` state. On GPUs a step covers up to ``_CHUNK_ELEMENTS / per_class`` classes
-    (a gathered copy); on CPUs one class, as a ``c:c+1`` view that is read and updated in place,
-    because there memory traffic, not launches, dominates.
+    the ``(C, A, A)`` state; a step covers up to ``_CHUNK_ELEMENTS / per_class`` classes (a
+    gathered copy). On ``_PER_CLASS_DEVICES`` the callers visit one class at a time instead, as a
+    view of the state that is read and updated in place: there memory traffic and the number of
+    Python-level calls, not launches, dominate.
     """
-    if classes.device.type in _PER_CLASS_DEVICES:
-        return [(slice(k, k + 1), slice(c, c + 1)) for k, c in enumerate(classes.tolist())]
     step = max(1, _CHUNK_ELEMENTS // max(per_class, 1))
     return [(slice(i, i + step), classes[i:i + step]) for i in range(0, classes.numel(), step)]
 
@@ -134,28 +135,26 @@ def _class_parts(classes: torch.Tensor,
 class _FullCovRows(torch.autograd.Function):
     """Attaches the gradient to rows ``S[u, :]`` computed without autograd from ``P_u = D_u Σ_u``.
 
-    Takes them up to a per-row factor (``S = a ⊙ rows``, ``P_u = a_u · projected_u``).
-
     ``S[c, j] = d_jᵀ Σ_c d_j`` with ``D_c = W − 1·w_cᵀ`` gives ``∂S[c, j]/∂d_j = 2 Σ_c d_j`` (``Σ``
     symmetric), i.e. ``2 P_c[j]``: the backward needs no second ``C·A²`` matmul per class.
     """
 
     @staticmethod
     def forward(ctx, weight: torch.Tensor, rows: torch.Tensor, projected: torch.Tensor,
-                classes: torch.Tensor, scale: torch.Tensor) -> torch.Tensor:
-        ctx.save_for_backward(projected, classes, scale)
-        return rows * scale.unsqueeze(1)
+                classes: torch.Tensor) -> torch.Tensor:
+        ctx.save_for_backward(projected, classes)
+        return rows
 
     @staticmethod
     def backward(ctx, grad_rows: torch.Tensor):
-        projected, classes, scale = ctx.saved_tensors
+        projected, classes = ctx.saved_tensors
         # dL/dD_c = 2 g_c ⊙ P_c; D_c = W − w_c, so W gets Σ_c dL/dD_c and w_c loses its row sum.
         # Two contractions that read P once each, instead of materialising the (U, C, A) product.
-        grad = 2 * scale.unsqueeze(1) * grad_rows                                  # (U, C)
+        grad = 2 * grad_rows                                                       # (U, C)
         grad_weight = torch.bmm(grad.t().unsqueeze(1), projected.transpose(0, 1)).squeeze(1)
         grad_weight.index_add_(0, classes, torch.bmm(grad.unsqueeze(1), projected).squeeze(1),
                                alpha=-1)
-        return grad_weight, None, None, None, None
+        return grad_weight, None, None, None
 
 
 class _DiagCovRows(torch.autograd.Function):
@@ -197,12 +196,13 @@ class _DiagCovRows(torch.autograd.Function):
 class _FullCovRowBuilder:
     """Builds the rows ``S[u, :]`` of the distinct labels ``u`` step by step (full covariance).
 
-    :meth:`visit` receives the stored covariances ``M_u`` (``Σ_u = a_u M_u``, see
-    :class:`ISDAEstimator`) as they become available: from the state (:func:`isda_label_rows`) or,
-    in training, from the estimator right after their merge (:meth:`ISDAEstimator.update`), while
-    ``M_u`` is still in cache. That read of the ``U·A²`` state is then the only one; on CPUs memory
-    traffic, not multiply-adds, bounds the merge. It computes ``D_u M_u`` and its row sums with
-    ``D_u`` while they are in cache too; :meth:`rows` applies the factors ``a_u``.
+    :meth:`visit` receives the stored covariances ``M_u`` with their factors ``a_u``
+    (``Σ_u = a_u M_u``, see :class:`ISDAEstimator`) as they become available: from the state
+    (:func:`isda_label_rows`) or, in training, from the estimator right after their merge
+    (:meth:`ISDAEstimator.update`), while ``M_u`` is still in cache. That read of the ``U·A²``
+    state is then the only one; on CPUs memory traffic, not multiply-adds, bounds the merge. It
+    computes ``P_u = a_u D_u M_u`` (the factor as the product's ``alpha``) and the row sums with
+    ``D_u`` while they are in cache too.
 
     Args:
         weight: Classifier weight ``(C, A)`` float32; the gradient of :meth:`rows` flows into it.
@@ -215,36 +215,54 @@ class _FullCovRowBuilder:
         self.position = {c: k for k, c in enumerate(classes.tolist())}
         detached = weight.detach()
         self.diff_rows = (detached.unsqueeze(0), detached.index_select(0, classes).unsqueeze(1))
-        self.projected = weight.new_empty(classes.numel(), *weight.shape)   # D_u M_u, (U, C, A)
-        self.table = weight.new_empty(classes.numel(), weight.size(0))       # S[u, :] / a_u
+        self.projected = weight.new_empty(classes.numel(), *weight.shape)   # P_u, (U, C, A)
+        self.table = weight.new_empty(classes.numel(), weight.size(0))       # S[u, :]
+        self._views = None
 
-    def visit(self, step_classes: List[int], cov: torch.Tensor) -> None:
-        """Compute ``D_u M_u`` and ``S[u, :] / a_u`` for the ``step_classes`` that are labels.
+    def visit(self, step_classes: List[int], cov: torch.Tensor,
+              scale: Union[float, torch.Tensor, None] = None) -> None:
+        """Compute ``P_u`` and ``S[u, :]`` for the ``step_classes`` that are labels.
 
         Args:
             step_classes: Sorted class indices of the step (the estimator's may include classes
                 without a row here: the ignore bucket, or other ranks' labels).
-            cov: Their stored covariances ``(k, A, A)`` (detached; no autograd here).
+            cov: Their stored covariances ``M`` ``(k, A, A)``, or ``(A, A)`` for a step of one
+                class (detached; no autograd here).
+            scale: Their factors ``a``: a float for a one-class step, ``(k,)`` float32 else;
+                None for 1.
         """
+        if cov.dim() == 2:
+            # One class per step (CPUs): per-label views made once, three calls per class.
+            position = self.position.get(step_classes[0])
+            if position is None:
+                return
+            if self._views is None:
+                self._views = tuple(zip(self.diff_rows[1].unbind(0), self.projected.unbind(0),
+                                        self.table.unbind(0)))
+            own, projected, table = self._views[position]
+            diff = self.diff_rows[0][0] - own
+            torch.addmm(projected, diff, cov, beta=0, alpha=1.0 if scale is None else scale,
+                        out=projected)
+            torch.linalg.vecdot(projected, diff, out=table)
+            return
         hits = [i for i, c in enumerate(step_classes) if c in self.position]
         if not hits:
             return
         if len(hits) < len(step_classes):
             cov = cov[hits]
+            scale = None if scale is None else scale[hits]
         # Both lists are sorted and the labels a subset, so the hits are consecutive rows here.
         first = self.position[step_classes[hits[0]]]
         part = slice(first, first + len(hits))
         diff = self.diff_rows[0] - self.diff_rows[1][part]                     # D_u, (k, C, A)
         projected = torch.bmm(diff, cov, out=self.projected[part])
-        torch.sum(projected * diff, -1, out=self.table[part])
+        if scale is not None:
+            projected.mul_(scale.view(-1, 1, 1))
+        torch.linalg.vecdot(projected, diff, out=self.table[part])
 
-    def rows(self, scale: torch.Tensor) -> torch.Tensor:
-        """``S[classes, :]`` ``(U, C)`` with its gradient into the weight (after all visits).
-
-        Args:
-            scale: The factors ``a_u`` ``(U,)`` float32 of the visited covariances.
-        """
-        return _FullCovRows.apply(self.weight, self.table, self.projected, self.classes, scale)
+    def rows(self) -> torch.Tensor:
+        """``S[classes, :]`` ``(U, C)`` with its gradient into the weight (after all visits)."""
+        return _FullCovRows.apply(self.weight, self.table, self.projected, self.classes)
 
 
 def isda_label_rows(weight: torch.Tensor, cov: torch.Tensor,
@@ -265,9 +283,14 @@ def isda_label_rows(weight: torch.Tensor, cov: torch.Tensor,
     if cov.dim() == 3:
         builder = _FullCovRowBuilder(weight, classes)
         step_classes = classes.tolist()
-        for part, sel in _class_parts(classes, cov.size(1)**2 + 2 * weight.numel()):
-            builder.visit(step_classes[part], cov[sel])
-        return builder.rows(weight.new_ones(classes.numel()))
+        if classes.device.type in _PER_CLASS_DEVICES:
+            states = cov.unbind(0)
+            for c in step_classes:
+                builder.visit([c], states[c])
+        else:
+            for part, sel in _class_parts(classes, cov.size(1)**2 + 2 * weight.numel()):
+                builder.visit(step_classes[part], cov[sel])
+        return builder.rows()
     return _DiagCovRows.apply(weight, cov[classes], classes)
 
 
@@ -428,16 +451,17 @@ class ISDAEstimator(nn.Module):
     def update(self,
                features: torch.Tensor,
                labels: torch.Tensor,
-               on_merge: Optional[Callable[[List[int], torch.Tensor], None]] = None) -> None:
+               on_merge: Optional[_OnMerge] = None) -> None:
         """Merge a batch into the statistics.
 
         Args:
             features: ``(N, A)``; detached and promoted to float32 here.
             labels: ``(N,)`` in ``[0, C)``.
             on_merge: Full covariance only: called after each step of the merge with the step's
-                sorted class indices and their merged stored covariances ``M`` ``(k, A, A)`` (a
-                view of the state or a copy; ``Σ = a M`` with ``a`` in ``cov_scale`` after the
-                update), so that a consumer reads them while they are in cache (:class:`ISDALoss`
+                sorted class indices, their merged stored covariances ``M`` and their factors
+                ``a`` (``Σ = a M``): ``(A, A)`` and a float for a step of one class (CPUs),
+                ``(k, A, A)`` and ``(k,)`` float32 else (a view of the state or a copy), so that
+                a consumer reads them while they are in cache (:class:`ISDALoss`
                 builds the rows of ``S`` there).
         """
         self.check_inputs(features, labels)
@@ -445,23 +469,26 @@ class ISDAEstimator(nn.Module):
 
     @torch.no_grad()
     def _update(self, features: torch.Tensor, labels: torch.Tensor,
-                on_merge: Optional[Callable[[List[int], torch.Tensor], None]]) -> None:
+                on_merge: Optional[_OnMerge]) -> None:
         """:meth:`update` for inputs that passed :meth:`check_inputs`."""
         # The statistics stay float32 under AMP (spec §9, pitfall 8).
         with torch.autocast(features.device.type, enabled=False):
             self._merge(features.detach().float(), labels.long(), on_merge)
 
     def _merge(self, feats: torch.Tensor, labels: torch.Tensor,
-               on_merge: Optional[Callable[[List[int], torch.Tensor], None]]) -> None:
+               on_merge: Optional[_OnMerge]) -> None:
         num, dim = self.num_classes, self.feature_dim
-        counts = self._reduce(torch.bincount(labels, minlength=num))
-        present = counts.nonzero().squeeze(1)                     # (U,), identical on all ranks
+        if self.sync == 'all_reduce' and dist.get_world_size() > 1:
+            counts = self._reduce(torch.bincount(labels, minlength=num))
+            present = counts.nonzero().squeeze(1)                 # (U,), identical on all ranks
+            slot = torch.empty(num, dtype=torch.long, device=feats.device)
+            slot[present] = torch.arange(present.numel(), device=feats.device)
+            slot = slot[labels]
+            m = counts[present]
+        else:
+            present, slot, m = torch.unique(labels, return_inverse=True, return_counts=True)
         if present.numel() == 0:
             return
-        slot = torch.empty(num, dtype=torch.long, device=feats.device)
-        slot[present] = torch.arange(present.numel(), device=feats.device)
-        slot = slot[labels]
-        m = counts[present]
         n = self.count[present]
         # Weights from exact integer counts (float64) so that huge pixel counts stay exact.
         total = (m + n).double()
@@ -488,7 +515,7 @@ class ISDAEstimator(nn.Module):
     def _update_full(self, feats: torch.Tensor, present: torch.Tensor, slot: torch.Tensor,
                      batch_mean: torch.Tensor, delta: torch.Tensor, m: torch.Tensor,
                      w: torch.Tensor, keep: torch.Tensor,
-                     on_merge: Optional[Callable[[List[int], torch.Tensor], None]]) -> None:
+                     on_merge: Optional[_OnMerge]) -> None:
         """Full-covariance merge: one product per class (CPU) or per step of classes (GPU).
 
         Class ``u`` with ``m`` batch rows ``x_i`` is packed as ``Y = [Δ; x_1 − μ'; ...]`` with
@@ -510,28 +537,52 @@ class ISDAEstimator(nn.Module):
             keep: ``1 − w`` in float64, from the exact counts.
         """
         reducing = self.sync == 'all_reduce' and dist.get_world_size() > 1
-        scale = self.cov_scale.index_select(0, present) * keep          # float64
-        fold = scale < _MIN_SCALE
-        if feats.device.type in _FOLD_EVERY_MERGE:
-            fold |= m < _FOLD_EVERY_MERGE[feats.device.type]
-        folds = fold.tolist()
-        factor = torch.where(fold, scale, 1).float().view(-1, 1, 1)     # the folds' M ← a M
-        scale.masked_fill_(fold, 1)
-        self.cov_scale.index_copy_(0, present, scale)
-        # √ of the row weights (Δ row, sample rows) of Ŷ.
-        roots = torch.stack([w * (1 - w), w / m])
-        roots = (roots if reducing else roots / scale).sqrt().float()
+        sizes, classes = m.tolist(), present.tolist()
+        # Per-class scalars in Python floats (float64): a handful per class, where tensor ops on
+        # (U,) vectors would cost a call each.
+        min_rows = _FOLD_EVERY_MERGE.get(feats.device.type, 0)
+        folds, factors, scales, roots = [], [], [], ([], [])
+        for a, kept, w_u, m_u in zip(self.cov_scale.index_select(0, present).tolist(),
+                                     keep.tolist(), w.tolist(), sizes):
+            a *= kept
+            fold = a < _MIN_SCALE or m_u < min_rows
+            folds.append(fold)
+            factors.append(a if fold else 1.0)                   # the folds' M ← a M
+            a = 1.0 if fold else a
+            scales.append(a)
+            # √ of the row weights (Δ row, sample rows) of Ŷ.
+            divisor = 1.0 if reducing else a
+            roots[0].append(math.sqrt(w_u * (1 - w_u) / divisor))
+            roots[1].append(math.sqrt(w_u / m_u / divisor))
+        self.cov_scale.index_copy_(0, present, torch.tensor(scales, dtype=torch.float64,
+                                                            device=feats.device))
+        roots = torch.tensor(roots, device=feats.device)
         if reducing and dist.get_rank() != 0:
             roots[0] = 0
         # 1-based position of each sample among its class's rows (row 0 holds Δ).
         position = (slot.unsqueeze(1) == torch.arange(present.numel(), device=slot.device)
                     ).cumsum(0).gather(1, slot.unsqueeze(1)).squeeze(1)
-        sizes, classes = m.tolist(), present.tolist()
         packed = feats.new_zeros(present.numel(), 1 + max(sizes), feats.size(1))
         packed[:, 0] = delta * roots[0].unsqueeze(1)
         packed[slot, position] = (feats - batch_mean.index_select(0, slot)).mul_(
             roots[1].index_select(0, slot).unsqueeze(1))
         cov = self._buffers['cov']
+        if feats.device.type in _PER_CLASS_DEVICES:
+            # Views made once: Python-level calls, not arithmetic, bound the small steps.
+            states, blocks = cov.unbind(0), packed.unbind(0)
+            for k, c in enumerate(classes):
+                state, rows = states[c], blocks[k][:1 + sizes[k]]
+                if folds[k]:
+                    state.mul_(factors[k])
+                if reducing:
+                    state.add_(self._reduce(rows.t() @ rows).div_(scales[k]))
+                else:
+                    state.addmm_(rows.t(), rows)
+                if on_merge is not None:
+                    on_merge([c], state, scales[k])
+            return
+        factor = torch.tensor(factors, device=feats.device).view(-1, 1, 1)
+        scale = torch.tensor(scales, device=feats.device)
         for part, sel in _class_parts(present, feats.size(1) * (3 * feats.size(1) + 1)):
             rows = packed[part, :1 + max(sizes[part])]
             state = cov[sel]
@@ -539,13 +590,12 @@ class ISDAEstimator(nn.Module):
                 state.mul_(factor[part])
             if reducing:
                 state.add_(self._reduce(torch.bmm(rows.transpose(1, 2), rows)).div_(
-                    scale[part].float().view(-1, 1, 1)))
+                    scale[part].view(-1, 1, 1)))
             else:
                 state.baddbmm_(rows.transpose(1, 2), rows)
-            if isinstance(sel, torch.Tensor):          # a gathered copy, not a view
-                cov[sel] = state
+            cov[sel] = state                           # a gathered copy, not a view
             if on_merge is not None:
-                on_merge(classes[part], state)
+                on_merge(classes[part], state, scale[part])
 
 
 @MODELS.register_module()
@@ -653,7 +703,7 @@ class ISDALoss(nn.Module):
             return logits.float()
         if builder is None:
             return isda_augment(logits, weight, self.estimator.cov, labels, ratio, valid)
-        rows = builder.rows(self.estimator.cov_scale.index_select(0, classes).float())
+        rows = builder.rows()
         return _add_rows(logits.float(), rows, slot, ratio, valid)
 
     def forward(self, features: torch.Tensor, logits: torch.Tensor, labels: torch.Tensor,

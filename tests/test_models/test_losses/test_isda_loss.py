@@ -207,15 +207,21 @@ def test_hand_written_backwards_match_finite_differences():
     var = torch.rand(9, 5, dtype=torch.float64)
     scale = torch.tensor([0.5, 1.0, 0.01], dtype=torch.float64)
 
-    def full_rows(w):
+    def full_rows(w, per_class):
         builder = isda_loss_module._FullCovRowBuilder(w, classes)
-        builder.visit(classes.tolist(), full[classes] / scale.view(-1, 1, 1))
-        return builder.rows(scale)
+        stored = full[classes] / scale.view(-1, 1, 1)
+        if per_class:       # one (A, A) state and a float factor per visit, as on CPUs
+            for c, state, factor in zip(classes.tolist(), stored, scale.tolist()):
+                builder.visit([c], state, factor)
+        else:               # one step of (k, A, A) states and (k,) factors, as on GPUs
+            builder.visit(classes.tolist(), stored, scale)
+        return builder.rows()
 
     direct = torch.stack([((weight - weight[c]) @ full[c] * (weight - weight[c])).sum(1)
                           for c in classes.tolist()])
-    torch.testing.assert_close(full_rows(weight), direct)
-    assert torch.autograd.gradcheck(full_rows, (weight, ))
+    for per_class in (True, False):
+        torch.testing.assert_close(full_rows(weight, per_class), direct)
+        assert torch.autograd.gradcheck(lambda w: full_rows(w, per_class), (weight, ))
     assert torch.autograd.gradcheck(
         lambda w: isda_loss_module._DiagCovRows.apply(w, var[classes], classes), (weight, ))
 
