@@ -21,10 +21,11 @@ classifier weight and bias) and estimator state, then prints, measured in the sa
   - at the rate the machine reaches on **exactly the matmuls that the bound counts**, at their
     shapes (:func:`bound_gemms`: the three logits GEMMs, and per distinct label the
     ``A × (1 + m_c) × A`` accumulation into a ``(A, A)`` state followed by the
-    ``(C, A) × (A, A)`` row product on that state while it is in cache, or the diagonal rows'
-    three GEMMs), timed alone on random tensors of those shapes. This bound is what the counted
-    multiply-adds cost as matmuls on this machine, with nothing else: no estimator bookkeeping,
-    no scaling pass over the state, no cross-entropy, no autograd.
+    ``(C, A) × (A, A)`` row product on that state while it is in cache, then the two contractions
+    of those products in the backward, or the diagonal rows' three GEMMs), timed alone on random
+    tensors of those shapes. This bound is what the counted multiply-adds cost as matmuls on
+    this machine, with nothing else: no estimator bookkeeping, no scaling pass over the state,
+    no cross-entropy, no autograd.
 
 All timings of a setting are medians over ``--repeat`` rounds in which every timed function runs
 once in turn (after a warm-up round), so that load from other processes on a shared machine
@@ -127,7 +128,9 @@ def unavoidable_macs(covariance: str, num_classes: int, dim: int, batch: int,
     logits = 3 * batch * num_classes * dim            # forward + grads of features and W
     if covariance == 'full':
         estimator = batch * dim * dim + distinct * dim * dim
-        rows = distinct * num_classes * dim * dim + distinct * num_classes * dim
+        # U·C·A² for P_u = D_u Σ_u, U·C·A for the row sums, 2·U·C·A for the backward's two
+        # contractions of P (into the rows of W and into the label rows w_u).
+        rows = distinct * num_classes * dim * dim + 3 * distinct * num_classes * dim
     else:
         estimator = batch * dim
         rows = 2 * distinct * num_classes * dim + 3 * distinct * num_classes * dim
@@ -142,9 +145,11 @@ def bound_gemms(covariance: str, num_classes: int, dim: int, labels: torch.Tenso
     covariance, per distinct label ``c`` with ``m_c`` samples: the merge as one accumulation
     ``Σ_c += Yᵀ Y`` with ``Y`` of shape ``(1 + m_c, A)`` (``m_c`` centred rows and the mean
     shift) into a ``(A, A)`` state of its own, then ``(C, A)·(A, A)`` on that state while it is
-    in cache. Diagonal: ``(U, 2A)·(2A, C)`` forward, ``(C, U)·(U, 2A)`` and ``(U, C)·(C, A)``
-    backward. Left out (not matmuls): the ``U·C·A`` row dot products of the full rows and the
-    ``N·A`` squares of the diagonal estimator, under 0.2 % of the count in every setting.
+    in cache; and the backward's contractions of the ``(U, C, A)`` products with the ``(U, C)``
+    gradient, ``C × ((1, U)·(U, A))`` and ``U × ((1, C)·(C, A))``. Diagonal:
+    ``(U, 2A)·(2A, C)`` forward, ``(C, U)·(U, 2A)`` and ``(U, C)·(C, A)`` backward. Left out
+    (not matmuls): the ``U·C·A`` row dot products of the full rows and the ``N·A`` squares of
+    the diagonal estimator, under 0.2 % of the count in every setting.
     """
     gen = torch.Generator(device='cpu').manual_seed(0)
 
@@ -166,14 +171,21 @@ def bound_gemms(covariance: str, num_classes: int, dim: int, labels: torch.Tenso
         state = rand(len(sizes), dim, dim)
         merged = [rand(1 + m, dim) for m in sizes]
         projected = rand(len(sizes), num_classes, dim)
+        grad_rows = rand(len(sizes), num_classes)
+        grad_w, grad_own = rand(num_classes, 1, dim), rand(len(sizes), 1, dim)
 
         def per_class():
             for u, rows in enumerate(merged):
                 state[u].addmm_(rows.t(), rows)
                 torch.mm(weight, state[u], out=projected[u])
 
-        gemms.append(per_class)
-        macs += (batch + len(sizes)) * dim * dim + len(sizes) * num_classes * dim * dim
+        gemms += [
+            per_class,
+            lambda: torch.bmm(grad_rows.t().unsqueeze(1), projected.transpose(0, 1), out=grad_w),
+            lambda: torch.bmm(grad_rows.unsqueeze(1), projected, out=grad_own)
+        ]
+        macs += ((batch + len(sizes)) * dim * dim + len(sizes) * num_classes * dim * dim +
+                 2 * len(sizes) * num_classes * dim)
     else:
         left, right = rand(len(sizes), 2 * dim), rand(num_classes, 2 * dim)
         grad_rows, table = rand(len(sizes), num_classes), rand(len(sizes), num_classes)
