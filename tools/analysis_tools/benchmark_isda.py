@@ -29,11 +29,15 @@ classifier weight and bias) and estimator state, then prints, measured in the sa
 
 All timings of a setting are medians over ``--repeat`` rounds in which every timed function runs
 once in turn (after a warm-up round), so that load from other processes on a shared machine
-affects all of them alike. Set ``OMP_NUM_THREADS`` to fix the thread count (printed).
+affects all of them alike. CPU runs use ``--threads`` (default 1, as the other CPU benchmarks
+under ``tools/analysis_tools``; printed): with more threads than idle cores the thin products'
+OpenMP teams stall whenever another process holds a core, and the bookkeeping between the
+products stays on one thread whatever the setting, so the ratios depend on the thread count.
 
 Example::
 
-    OMP_NUM_THREADS=1 python tools/analysis_tools/benchmark_isda.py    # all settings, CPU
+    python tools/analysis_tools/benchmark_isda.py                 # all settings, CPU, 1 thread
+    python tools/analysis_tools/benchmark_isda.py --threads 2     # the same with 2 threads
     python tools/analysis_tools/benchmark_isda.py --device cuda --repeat 10
 """
 import argparse
@@ -70,6 +74,7 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument('--train-batch', type=int, default=128)
     parser.add_argument('--train-classes', type=int, default=100)
     parser.add_argument('--seed', type=int, default=0)
+    parser.add_argument('--threads', type=int, default=1, help='torch CPU threads')
     return parser.parse_args()
 
 
@@ -351,6 +356,7 @@ def main() -> None:
     args = parse_args()
     device = torch.device(args.device)
     torch.manual_seed(args.seed)
+    torch.set_num_threads(args.threads)
     print(f'device {device}, torch {torch.__version__}, threads {torch.get_num_threads()}; '
           f'medians of {args.repeat} interleaved rounds')
     for name in args.settings:
