@@ -95,6 +95,7 @@ from dynamicnet.evaluation.metrics.early_exit import (evaluate_thresholds,  # no
                                                       fit_thresholds)
 from dynamicnet.utils.allocator import (keep_freed_memory, minor_page_faults,  # noqa: E402
                                         page_faults_counted)
+from dynamicnet.utils.timing import paired_ratio  # noqa: E402
 
 TARGET = 0.8
 DEFAULT_BATCH = 128
@@ -143,12 +144,6 @@ def interleaved_times(modes: Dict[str, Callable],
             times[name][1].append(time.process_time() - cpu0)
             times[name][0].append(time.perf_counter() - wall0)
     return times
-
-
-def paired_ratio(early: Sequence[float], full: Sequence[float]) -> float:
-    """Median over rounds of ``early / full`` (each ratio from runs close in time, so a load
-    change between rounds cancels out)."""
-    return statistics.median(e / f for e, f in zip(early, full))
 
 
 def fixed_share(t_big: float, t_small: float, big: int, small: int) -> float:

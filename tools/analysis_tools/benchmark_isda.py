@@ -29,10 +29,12 @@ classifier weight and bias) and estimator state, then prints, measured in the sa
 
 All timings of a setting are medians over ``--repeat`` rounds in which every timed function runs
 once in turn (after a warm-up round), so that load from other processes on a shared machine
-affects all of them alike. CPU runs use ``--threads`` (default 1, as the other CPU benchmarks
-under ``tools/analysis_tools``; printed): with more threads than idle cores the thin products'
-OpenMP teams stall whenever another process holds a core, and the bookkeeping between the
-products stays on one thread whatever the setting, so the ratios depend on the thread count.
+affects all of them alike; the printed ratios (speed-up, ratios to the bounds, train-step
+overhead) are medians of the per-round ratios (:func:`dynamicnet.utils.timing.paired_ratio`).
+CPU runs use ``--threads`` (default 1, as the other CPU benchmarks under
+``tools/analysis_tools``; printed): with more threads than idle cores the thin products' OpenMP
+teams stall whenever another process holds a core, and the bookkeeping between the products
+stays on one thread whatever the setting, so the ratios depend on the thread count.
 
 Example::
 
@@ -50,6 +52,7 @@ import torch.nn.functional as F
 
 from dynamicnet.models.losses.isda_loss import ISDALoss
 from dynamicnet.models.losses.isda_reference import ReferenceISDAEstimator, reference_isda_loss
+from dynamicnet.utils.timing import paired_ratio
 
 SETTINGS = {
     'full-C10': ('full', 10, 640, 128),
@@ -84,8 +87,8 @@ def _sync(device: torch.device) -> None:
 
 
 def time_interleaved(fns: Dict[str, Callable[[], None]], device: torch.device,
-                     repeat: int) -> Dict[str, float]:
-    """Median seconds of each function over ``repeat`` rounds that call every function once,
+                     repeat: int) -> Dict[str, List[float]]:
+    """Seconds of each function in each of ``repeat`` rounds that call every function once,
     after one warm-up round: contention on a shared machine reaches all of them alike."""
     times = {name: [] for name in fns}
     for round_ in range(repeat + 1):
@@ -96,7 +99,7 @@ def time_interleaved(fns: Dict[str, Callable[[], None]], device: torch.device,
             _sync(device)
             if round_:
                 times[name].append(time.perf_counter() - start)
-    return {name: statistics.median(values) for name, values in times.items()}
+    return times
 
 
 def peak_bytes(fn: Callable[[], None], device: torch.device) -> int:
@@ -282,7 +285,8 @@ def bench_setting(name: str, args: argparse.Namespace, device: torch.device) -> 
     timed = dict(ours=run_ours, square=square, gemms=gemms)
     if per_sample:
         timed['ref'] = run_ref
-    times = time_interleaved(timed, device, args.repeat)
+    rounds = time_interleaved(timed, device, args.repeat)
+    times = {key: statistics.median(values) for key, values in rounds.items()}
     m_ours = peak_bytes(run_ours, device)
     distinct = int(torch.unique(labels).numel())
     macs = unavoidable_macs(covariance, num_classes, dim, batch, distinct)
@@ -296,15 +300,17 @@ def bench_setting(name: str, args: argparse.Namespace, device: torch.device) -> 
     if per_sample:
         m_ref = peak_bytes(run_ref, device)
         lines[1] += (f'   per-sample {times["ref"] * 1e3:9.2f} ms   '
-                     f'speed-up {times["ref"] / t_ours:6.2f}x')
+                     f'speed-up {paired_ratio(rounds["ref"], rounds["ours"]):6.2f}x')
         lines[2] += (f'  per-sample {m_ref / 2**20:9.2f} MiB  '
                      f'ratio    {m_ref / max(m_ours, 1):6.2f}x')
-    for what, rate in (('square GEMM', square_macs / times['square']),
-                       ('its GEMMs', gemm_macs / times['gemms'])):
-        bound = macs / rate
+    for what, key, key_macs in (('square GEMM', 'square', square_macs),
+                                ('its GEMMs', 'gemms', gemm_macs)):
+        rate = key_macs / times[key]
+        # label rows / bound = t_ours / (macs / rate), taken round by round.
+        ratio = paired_ratio(rounds['ours'], rounds[key]) * key_macs / macs
         lines.append(f'    FLOP bound {macs / 1e6:9.1f} M MACs at {rate / 1e9:6.1f} G MAC/s '
-                     f'({what:<11}) -> {bound * 1e3:8.3f} ms; label-rows / bound = '
-                     f'{t_ours / bound:5.2f}x')
+                     f'({what:<11}) -> {macs / rate * 1e3:8.3f} ms; label-rows / bound = '
+                     f'{ratio:5.2f}x')
     return lines
 
 
@@ -343,8 +349,9 @@ def bench_train_step(args: argparse.Namespace, device: torch.device) -> List[str
             optim.step()
 
         steps[name] = step
-    results = time_interleaved(steps, device, args.repeat)
-    ratio = results['isda'] / results['ce']
+    rounds = time_interleaved(steps, device, args.repeat)
+    results = {key: statistics.median(values) for key, values in rounds.items()}
+    ratio = paired_ratio(rounds['isda'], rounds['ce'])
     return [
         f'ResNet-32 train step (batch {args.train_batch}, C={num_classes}, full covariance A=64): '
         f"CE {results['ce'] * 1e3:.1f} ms, ISDA {results['isda'] * 1e3:.1f} ms, "
