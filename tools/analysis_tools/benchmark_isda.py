@@ -239,9 +239,8 @@ def _make_problem(covariance: str, num_classes: int, dim: int, batch: int,
 
 def _our_step(loss_module: ISDALoss, weight: torch.Tensor, bias: torch.Tensor,
               feats: torch.Tensor, labels: torch.Tensor) -> Dict[str, torch.Tensor]:
-    weight = weight.clone().requires_grad_()
-    bias = bias.clone().requires_grad_()
-    feats = feats.clone().requires_grad_()
+    # Fresh leaves over the same storage (no copy: the steps only read their inputs).
+    weight, bias, feats = (t.detach().requires_grad_() for t in (weight, bias, feats))
     logits = F.linear(feats, weight, bias)
     loss = F.cross_entropy(loss_module.augment(feats, logits, labels, weight), labels)
     loss.backward()
@@ -250,9 +249,8 @@ def _our_step(loss_module: ISDALoss, weight: torch.Tensor, bias: torch.Tensor,
 
 def _ref_step(ref: ReferenceISDAEstimator, weight: torch.Tensor, bias: torch.Tensor,
               feats: torch.Tensor, labels: torch.Tensor, ratio: float) -> Dict[str, torch.Tensor]:
-    weight = weight.clone().requires_grad_()
-    bias = bias.clone().requires_grad_()
-    feats = feats.clone().requires_grad_()
+    # Fresh leaves over the same storage (no copy: the steps only read their inputs).
+    weight, bias, feats = (t.detach().requires_grad_() for t in (weight, bias, feats))
     loss = reference_isda_loss(ref, weight, bias, feats, labels, ratio)
     loss.backward()
     return dict(loss=loss.detach(), weight=weight.grad, bias=bias.grad, feats=feats.grad)

@@ -521,17 +521,19 @@ class ISDAEstimator(nn.Module):
         Class ``u`` with ``m`` batch rows ``x_i`` is packed as ``Y = [Δ; x_1 − μ'; ...]`` with
         row weights ``s = (w(1 − w), w/m, ..., w/m)``, so the merge is
         ``Σ ← (1 − w) Σ + Yᵀ diag(s) Y``. With ``Σ = a M`` stored as ``M`` this is
-        ``a ← (1 − w) a`` and ``M ← M + Ŷᵀ Ŷ`` with ``Ŷ = diag(√(s / a)) Y``: one
-        ``A × (1 + m) × A`` product that accumulates into the state, ``(N + U)·A²``
-        multiply-adds in all, and no scaling pass. Where ``a`` falls below ``_MIN_SCALE`` (and at
-        a class's first update, where ``w = 1`` makes it 0) it is folded first: ``M ← a M``,
-        ``a ← 1``; on CPUs also for classes with fewer than 4 batch samples (see
-        ``_FOLD_EVERY_MERGE``). Classes are zero-padded to the widest class of a step; the state
-        of absent classes is not read. With ``sync='all_reduce'`` the products of ``diag(√s) Y`` are
-        summed over ranks before they are divided by ``a`` (ranks may store ``Σ`` with
-        different factors: only ranks that save a checkpoint fold); the ``Δ`` row (the same on
-        every rank, from global statistics) is carried by rank 0 only, and the padding follows
-        the global counts so that all ranks run the same steps.
+        ``a ← (1 − w) a`` and ``M ← M + α Ỹᵀ Ỹ`` with ``α = w / (m a)`` and
+        ``Ỹ = [√((1 − w) m) Δ; x_1 − μ'; ...]`` (``α Ỹᵀ Ỹ = Yᵀ diag(s / a) Y``): one
+        ``A × (1 + m) × A`` product that accumulates into the state with ``α`` as its scalar
+        factor, ``(N + U)·A²`` multiply-adds in all, and no scaling pass over the state or the
+        batch (batched steps scale their packed rows by ``√α`` instead). Where ``a`` falls below
+        ``_MIN_SCALE`` (and at a class's first update, where ``w = 1`` makes it 0) it is folded
+        first: ``M ← a M``, ``a ← 1``; on CPUs also for classes with fewer than 4 batch samples
+        (see ``_FOLD_EVERY_MERGE``). Classes are zero-padded to the widest class of a step; the
+        state of absent classes is not read. With ``sync='all_reduce'`` the products
+        ``α Ỹᵀ Ỹ`` are summed over ranks before they are divided by ``a`` (``α`` then leaves out
+        ``1 / a``; ranks may store ``Σ`` with different factors: only ranks that save a checkpoint
+        fold); the ``Δ`` row (the same on every rank, from global statistics) is carried by rank 0
+        only, and the padding follows the global counts so that all ranks run the same steps.
 
         Args:
             keep: ``1 − w`` in float64, from the exact counts.
@@ -541,7 +543,8 @@ class ISDAEstimator(nn.Module):
         # Per-class scalars in Python floats (float64): a handful per class, where tensor ops on
         # (U,) vectors would cost a call each.
         min_rows = _FOLD_EVERY_MERGE.get(feats.device.type, 0)
-        folds, factors, scales, roots = [], [], [], ([], [])
+        delta_rows = dist.get_rank() == 0 if reducing else True
+        folds, factors, scales, alphas, shifts = [], [], [], [], []
         for a, kept, w_u, m_u in zip(self.cov_scale.index_select(0, present).tolist(),
                                      keep.tolist(), w.tolist(), sizes):
             a *= kept
@@ -550,22 +553,16 @@ class ISDAEstimator(nn.Module):
             factors.append(a if fold else 1.0)                   # the folds' M ← a M
             a = 1.0 if fold else a
             scales.append(a)
-            # √ of the row weights (Δ row, sample rows) of Ŷ.
-            divisor = 1.0 if reducing else a
-            roots[0].append(math.sqrt(w_u * (1 - w_u) / divisor))
-            roots[1].append(math.sqrt(w_u / m_u / divisor))
+            alphas.append(w_u / m_u / (1.0 if reducing else a))
+            shifts.append(math.sqrt((1 - w_u) * m_u) if delta_rows else 0.0)
         self.cov_scale.index_copy_(0, present, torch.tensor(scales, dtype=torch.float64,
                                                             device=feats.device))
-        roots = torch.tensor(roots, device=feats.device)
-        if reducing and dist.get_rank() != 0:
-            roots[0] = 0
         # 1-based position of each sample among its class's rows (row 0 holds Δ).
         position = (slot.unsqueeze(1) == torch.arange(present.numel(), device=slot.device)
                     ).cumsum(0).gather(1, slot.unsqueeze(1)).squeeze(1)
         packed = feats.new_zeros(present.numel(), 1 + max(sizes), feats.size(1))
-        packed[:, 0] = delta * roots[0].unsqueeze(1)
-        packed[slot, position] = (feats - batch_mean.index_select(0, slot)).mul_(
-            roots[1].index_select(0, slot).unsqueeze(1))
+        packed[:, 0] = delta * torch.tensor(shifts, device=feats.device).unsqueeze(1)
+        packed[slot, position] = feats - batch_mean.index_select(0, slot)
         cov = self._buffers['cov']
         if feats.device.type in _PER_CLASS_DEVICES:
             # Views made once: Python-level calls, not arithmetic, bound the small steps.
@@ -575,14 +572,15 @@ class ISDAEstimator(nn.Module):
                 if folds[k]:
                     state.mul_(factors[k])
                 if reducing:
-                    state.add_(self._reduce(rows.t() @ rows).div_(scales[k]))
+                    state.add_(self._reduce((rows.t() @ rows).mul_(alphas[k])).div_(scales[k]))
                 else:
-                    state.addmm_(rows.t(), rows)
+                    state.addmm_(rows.t(), rows, alpha=alphas[k])
                 if on_merge is not None:
                     on_merge([c], state, scales[k])
             return
         factor = torch.tensor(factors, device=feats.device).view(-1, 1, 1)
         scale = torch.tensor(scales, device=feats.device)
+        packed.mul_(torch.tensor(alphas, device=feats.device).sqrt_().view(-1, 1, 1))
         for part, sel in _class_parts(present, feats.size(1) * (3 * feats.size(1) + 1)):
             rows = packed[part, :1 + max(sizes[part])]
             state = cov[sel]
