@@ -5,6 +5,7 @@ import copy
 import os.path as osp
 import sys
 
+import pytest
 import torch
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
@@ -22,6 +23,11 @@ def test_benchmark_times_both_models_and_compares_outputs(capsys):
     for row in rows:
         assert all(row[f'{clock}_{model}'] > 0 for clock in ('wall', 'cpu')
                    for model in ('train', 'conv', 'conv_fused', 'conv_layerwise'))
+        # One round: the speed-up is that round's ratio (the baseline's own is exactly 1).
+        for clock in ('wall', 'cpu'):
+            assert row[f'speedup_{clock}_train'] == 1.0
+            assert row[f'speedup_{clock}_conv'] == pytest.approx(
+                row[f'{clock}_train'] / row[f'{clock}_conv'])
         # Random weights, BN statistics and SFR gamma: the converted model gives the same output.
         assert row['logits_diff'] <= 1e-5 * row['logits_max']
         assert row['feature_diff'] <= 1e-5 * row['feature_max']

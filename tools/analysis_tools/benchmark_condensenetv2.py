@@ -10,7 +10,8 @@ the deploy-time BN fusion ``fuse_norm()``, and with ``channel_major=False`` (lay
 (B, C, H, W) tensors, the form autograd uses); all give the same outputs. Prints the MACs of the
 models (``dynamicnet.utils.complexity.count_macs``, rules ``condensenet`` and ``macs``), then per
 batch size the median wall-clock latency and the median CPU time of the process per forward, the
-speed-up by each, and the largest output difference.
+speed-up by each (the median of the per-round ratios, :func:`dynamicnet.utils.timing.paired_ratio`,
+so that a load change between rounds cancels), and the largest output difference.
 
 With ``--threads 1`` (default) the CPU time equals the latency on an otherwise idle machine; on a
 shared machine it leaves out the time the process waits for a core, so its ratio is the more
@@ -61,6 +62,7 @@ from dynamicnet.models.backbones.condensenetv2 import CondenseNetV2
 from dynamicnet.registry import MODELS
 from dynamicnet.utils.allocator import keep_freed_memory
 from dynamicnet.utils.complexity import count_macs, count_params
+from dynamicnet.utils.timing import paired_ratio
 
 HEAD_WIDTH = {'a': 828, 'b': 1024, 'c': 1024}
 GRAPH_MODES = ('eager', 'freeze', 'optimize', 'compile')
@@ -245,17 +247,19 @@ def run(args: argparse.Namespace) -> List[Dict[str, float]]:
                                  for k in converted),
                 feature_max=feats['train'].abs().max().item())
             for k, v in samples.items():
-                row[f'wall_{k}'] = statistics.median(s[0] for s in v)
-                row[f'cpu_{k}'] = statistics.median(s[1] for s in v)
+                for i, clock in enumerate(('wall', 'cpu')):
+                    row[f'{clock}_{k}'] = statistics.median(s[i] for s in v)
+                    row[f'speedup_{clock}_{k}'] = paired_ratio(
+                        [s[i] for s in samples['train']], [s[i] for s in v])
             rows.append(row)
             print(f'batch {batch}: median of {args.repeats} interleaved forwards; speed-up = '
-                  f'training-time / model')
+                  f'training-time / model, median of the per-round ratios')
             print(f'  {"model":30s} {"wall ms":>10} {"speed-up":>8} {"CPU ms":>10} '
                   f'{"speed-up":>8}')
             for k in models:
                 print(f'  {labels[k]:30s} {row[f"wall_{k}"]:>10.2f} '
-                      f'{row["wall_train"] / row[f"wall_{k}"]:>7.2f}x {row[f"cpu_{k}"]:>10.2f} '
-                      f'{row["cpu_train"] / row[f"cpu_{k}"]:>7.2f}x')
+                      f'{row[f"speedup_wall_{k}"]:>7.2f}x {row[f"cpu_{k}"]:>10.2f} '
+                      f'{row[f"speedup_cpu_{k}"]:>7.2f}x')
             print(f'  largest difference to the training-time model over the converted forms: '
                   f'logits {row["logits_diff"]:.2e} (max |logit| {row["logits_max"]:.3g}), last '
                   f'features {row["feature_diff"]:.2e} (max {row["feature_max"]:.3g})')
