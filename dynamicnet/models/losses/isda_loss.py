@@ -201,8 +201,9 @@ class _FullCovRowBuilder:
     (:func:`isda_label_rows`) or, in training, from the estimator right after their merge
     (:meth:`ISDAEstimator.update`), while ``M_u`` is still in cache. That read of the ``U·A²``
     state is then the only one; on CPUs memory traffic, not multiply-adds, bounds the merge. It
-    computes ``P_u = a_u D_u M_u`` (the factor as the product's ``alpha``) and the row sums with
-    ``D_u`` while they are in cache too.
+    computes ``P_u = a_u D_u M_u`` (one class per visit: the factor as the product's ``alpha``;
+    a batched step: one scaling of its products) and the row sums with ``D_u`` while they are in
+    cache too.
 
     Args:
         weight: Classifier weight ``(C, A)`` float32; the gradient of :meth:`rows` flows into it.
