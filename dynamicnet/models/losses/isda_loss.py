@@ -19,6 +19,7 @@ benchmark). The term has no gradient with respect to the features; ``Σ`` is alw
 
 Shapes: ``N`` samples (pixels, RoIs), ``A`` feature width, ``C`` classes, ``U`` distinct labels.
 """
+import itertools
 import math
 from typing import Callable, List, Optional, Tuple, Union
 
@@ -104,6 +105,9 @@ def classifier_weight(classifier: Union[nn.Module, torch.Tensor]) -> torch.Tenso
 # GPUs (2**23 float32 = 32 MiB): a few batched products instead of one per class (kernel launches
 # dominate there), with temporaries far below the per-sample path's N·A² floats.
 _CHUNK_ELEMENTS = 2**23
+# Elements (2**16 float32 = 256 KiB) of the differences D_u that the CPU row builder makes, and
+# of the products P_u it sums, per run of consecutive labels: both stay in a core's L2 cache.
+_CACHED_ELEMENTS = 2**16
 # Devices where one class per step (views of the state, no gathered copies) is faster.
 _PER_CLASS_DEVICES = ('cpu', )
 # A full covariance is stored as ``Σ_c / a_c``; ``a_c`` is folded into the stored tensor once it
@@ -233,18 +237,30 @@ class _FullCovRowBuilder:
                 None for 1.
         """
         if cov.dim() == 2:
-            # One class per step (CPUs): per-label views made once, three calls per class.
+            # One class per step (CPUs): per-label views made once, one product per class.
             position = self.position.get(step_classes[0])
             if position is None:
                 return
             if self._views is None:
-                self._views = tuple(zip(self.diff_rows[1].unbind(0), self.projected.unbind(0),
-                                        self.table.unbind(0)))
-            own, projected, table = self._views[position]
-            diff = self.diff_rows[0][0] - own
-            torch.addmm(projected, diff, cov, beta=0, alpha=1.0 if scale is None else scale,
-                        out=projected)
-            torch.linalg.vecdot(projected, diff, out=table)
+                # Runs whose D_u and P_u stay in the L2 cache (_CACHED_ELEMENTS each).
+                self.run = max(1, min(self.table.size(0),
+                                      _CACHED_ELEMENTS // self.weight.numel()))
+                self.diffs = self.weight.new_empty(self.run, *self.weight.shape)
+                self._diff_views = self.diffs.unbind(0)
+                self._views = self.projected.unbind(0)
+            # D_u for a run of consecutive labels at its first visit, their row sums at its
+            # last: two calls per run instead of two per class (labels are visited in order).
+            first = position - position % self.run
+            last = min(first + self.run, self.table.size(0))
+            if position == first:
+                torch.sub(self.diff_rows[0], self.diff_rows[1][first:last],
+                          out=self.diffs[:last - first])
+            projected = self._views[position]
+            torch.addmm(projected, self._diff_views[position - first], cov, beta=0,
+                        alpha=1.0 if scale is None else scale, out=projected)
+            if position == last - 1:
+                torch.linalg.vecdot(self.projected[first:last], self.diffs[:last - first],
+                                    out=self.table[first:last])
             return
         hits = [i for i, c in enumerate(step_classes) if c in self.position]
         if not hits:
@@ -432,8 +448,12 @@ class ISDAEstimator(nn.Module):
             dist.all_reduce(tensor, op='sum')
         return tensor
 
-    def check_inputs(self, features: torch.Tensor, labels: torch.Tensor) -> None:
-        """Raise a clear error for features of the wrong width or labels out of range."""
+    def check_inputs(self, features: torch.Tensor, labels: torch.Tensor,
+                     classes: Optional[torch.Tensor] = None) -> None:
+        """Raise a clear error for features of the wrong width or labels out of range.
+
+        ``classes``, the sorted distinct labels where the caller has them, spares a reduction.
+        """
         if features.dim() != 2 or features.size(1) != self.feature_dim:
             raise ValueError(
                 f'ISDA expects features of shape (N, {self.feature_dim}) (the input of the '
@@ -444,7 +464,8 @@ class ISDAEstimator(nn.Module):
         if labels.dtype not in (torch.int64, torch.int32, torch.uint8, torch.int16, torch.int8):
             raise ValueError(f'labels must be integer class indices, got {labels.dtype}')
         if labels.numel():
-            low, high = torch.stack(torch.aminmax(labels)).tolist()
+            ends = classes[[0, -1]] if classes is not None else torch.stack(torch.aminmax(labels))
+            low, high = ends.tolist()
             if low < 0 or high >= self.num_classes:
                 raise ValueError(f'labels must lie in [0, {self.num_classes}), got values in '
                                  f'[{low}, {high}]')
@@ -470,14 +491,19 @@ class ISDAEstimator(nn.Module):
 
     @torch.no_grad()
     def _update(self, features: torch.Tensor, labels: torch.Tensor,
-                on_merge: Optional[_OnMerge]) -> None:
-        """:meth:`update` for inputs that passed :meth:`check_inputs`."""
+                on_merge: Optional[_OnMerge],
+                grouping: Optional[Tuple[torch.Tensor, ...]] = None) -> None:
+        """:meth:`update` for inputs that passed :meth:`check_inputs`.
+
+        ``grouping``: ``torch.unique(labels, return_inverse=True, return_counts=True)`` where the
+        caller has it.
+        """
         # The statistics stay float32 under AMP (spec §9, pitfall 8).
         with torch.autocast(features.device.type, enabled=False):
-            self._merge(features.detach().float(), labels.long(), on_merge)
+            self._merge(features.detach().float(), labels.long(), on_merge, grouping)
 
-    def _merge(self, feats: torch.Tensor, labels: torch.Tensor,
-               on_merge: Optional[_OnMerge]) -> None:
+    def _merge(self, feats: torch.Tensor, labels: torch.Tensor, on_merge: Optional[_OnMerge],
+               grouping: Optional[Tuple[torch.Tensor, ...]]) -> None:
         num, dim = self.num_classes, self.feature_dim
         if self.sync == 'all_reduce' and dist.get_world_size() > 1:
             counts = self._reduce(torch.bincount(labels, minlength=num))
@@ -487,7 +513,8 @@ class ISDAEstimator(nn.Module):
             slot = slot[labels]
             m = counts[present]
         else:
-            present, slot, m = torch.unique(labels, return_inverse=True, return_counts=True)
+            present, slot, m = grouping if grouping is not None else torch.unique(
+                labels, return_inverse=True, return_counts=True)
         if present.numel() == 0:
             return
         n = self.count[present]
@@ -529,12 +556,14 @@ class ISDAEstimator(nn.Module):
         batch (batched steps scale their packed rows by ``√α`` instead). Where ``a`` falls below
         ``_MIN_SCALE`` (and at a class's first update, where ``w = 1`` makes it 0) it is folded
         first: ``M ← a M``, ``a ← 1``; on CPUs also for classes with fewer than 4 batch samples
-        (see ``_FOLD_EVERY_MERGE``). Classes are zero-padded to the widest class of a step; the
-        state of absent classes is not read. With ``sync='all_reduce'`` the products
-        ``α Ỹᵀ Ỹ`` are summed over ranks before they are divided by ``a`` (``α`` then leaves out
-        ``1 / a``; ranks may store ``Σ`` with different factors: only ranks that save a checkpoint
-        fold); the ``Δ`` row (the same on every rank, from global statistics) is carried by rank 0
-        only, and the padding follows the global counts so that all ranks run the same steps.
+        (see ``_FOLD_EVERY_MERGE``). The blocks ``Ỹ`` lie back to back on CPUs; batched steps
+        zero-pad them to the widest class of the step. The state of absent classes is not read.
+        With ``sync='all_reduce'`` the products ``α Ỹᵀ Ỹ`` are summed over ranks before they
+        are divided by ``a`` (``α`` then leaves out ``1 / a``; ranks may store ``Σ`` with
+        different factors: only ranks that save a checkpoint fold); the ``Δ`` row (the same on
+        every rank, from global statistics) is carried by rank 0 only, and every rank visits
+        every globally present class (with its local rows, maybe none), so that all ranks run
+        the same reductions.
 
         Args:
             keep: ``1 − w`` in float64, from the exact counts.
@@ -558,18 +587,25 @@ class ISDAEstimator(nn.Module):
             shifts.append(math.sqrt((1 - w_u) * m_u) if delta_rows else 0.0)
         self.cov_scale.index_copy_(0, present, torch.tensor(scales, dtype=torch.float64,
                                                             device=feats.device))
-        # 1-based position of each sample among its class's rows (row 0 holds Δ).
-        position = (slot.unsqueeze(1) == torch.arange(present.numel(), device=slot.device)
-                    ).cumsum(0).gather(1, slot.unsqueeze(1)).squeeze(1)
-        packed = feats.new_zeros(present.numel(), 1 + max(sizes), feats.size(1))
-        packed[:, 0] = delta * torch.tensor(shifts, device=feats.device).unsqueeze(1)
-        packed[slot, position] = feats - batch_mean.index_select(0, slot)
+        # The batch sorted by class: the rows of class k are the sorted samples
+        # [start_k, start_k + n_k) (n_k local samples: all_reduce leaves some classes without).
+        local = torch.bincount(slot, minlength=len(classes)).tolist() if reducing else sizes
+        sorted_slot, order = slot.sort(stable=True)
+        centred = feats.index_select(0, order).sub_(batch_mean.index_select(0, sorted_slot))
+        shift_rows = delta * torch.tensor(shifts, device=feats.device).unsqueeze(1)
+        sorted_index = torch.arange(feats.size(0), device=feats.device)
         cov = self._buffers['cov']
         if feats.device.type in _PER_CLASS_DEVICES:
+            # Blocks [Δ; x − μ'] of 1 + n_k rows, back to back (no padding to fill): the sorted
+            # sample i of class k goes to row i + k + 1.
+            packed = feats.new_empty(feats.size(0) + len(classes), feats.size(1))
+            packed.index_copy_(0, sorted_index.add_(sorted_slot).add_(1), centred)
+            heads = list(itertools.accumulate((1 + n_k for n_k in local[:-1]), initial=0))
+            packed.index_copy_(0, torch.tensor(heads, device=feats.device), shift_rows)
             # Views made once: Python-level calls, not arithmetic, bound the small steps.
-            states, blocks = cov.unbind(0), packed.unbind(0)
+            states, blocks = cov.unbind(0), packed.split([1 + n_k for n_k in local])
             for k, c in enumerate(classes):
-                state, rows = states[c], blocks[k][:1 + sizes[k]]
+                state, rows = states[c], blocks[k]
                 if folds[k]:
                     state.mul_(factors[k])
                 if reducing:
@@ -579,11 +615,18 @@ class ISDAEstimator(nn.Module):
                 if on_merge is not None:
                     on_merge([c], state, scales[k])
             return
+        # Blocks zero-padded to the widest class, for batched products: row 0 holds Δ, the sorted
+        # sample i of class k goes to row 1 + i − start_k.
+        starts = torch.tensor(list(itertools.accumulate(local[:-1], initial=0)),
+                              device=feats.device)
+        packed = feats.new_zeros(len(classes), 1 + max(local), feats.size(1))
+        packed[:, 0] = shift_rows
+        packed[sorted_slot, sorted_index.sub_(starts[sorted_slot]).add_(1)] = centred
         factor = torch.tensor(factors, device=feats.device).view(-1, 1, 1)
         scale = torch.tensor(scales, device=feats.device)
         packed.mul_(torch.tensor(alphas, device=feats.device).sqrt_().view(-1, 1, 1))
         for part, sel in _class_parts(present, feats.size(1) * (3 * feats.size(1) + 1)):
-            rows = packed[part, :1 + max(sizes[part])]
+            rows = packed[part, :1 + max(local[part])]
             state = cov[sel]
             if any(folds[part]):
                 state.mul_(factor[part])
@@ -684,16 +727,23 @@ class ISDALoss(nn.Module):
                 raise ValueError(
                     f'labels must lie in [0, {self.num_classes}) or equal ignore_index='
                     f'{self.ignore_index}, got a label >= {self.num_classes}')
-        self.estimator.check_inputs(features, bucket_labels)
+        # One grouping of the labels serves the range check, the merge and the rows of S.
+        grouping = (torch.unique(bucket_labels, return_inverse=True, return_counts=True)
+                    if self.training else None)
+        self.estimator.check_inputs(features, bucket_labels,
+                                    None if grouping is None else grouping[0])
         ratio = self.ratio
         builder = None
         if self.training and ratio != 0 and self.estimator.covariance == 'full':
             # The rows of S are built inside the merge, while each updated Σ_u is in cache.
-            classes, slot = torch.unique(labels if valid is None else labels[valid],
-                                         return_inverse=True)
+            classes, slot, _ = grouping
+            if valid is not None:
+                # The ignore bucket C sorts last: the other classes keep their slots.
+                classes, slot = classes[classes < self.num_classes], slot[valid]
             builder = _FullCovRowBuilder(weight.float(), classes)
         if self.training:
-            self.estimator._update(features, bucket_labels, builder.visit if builder else None)
+            self.estimator._update(features, bucket_labels, builder.visit if builder else None,
+                                   grouping)
             if not self._logged:
                 print_log(f'ISDA: {self.estimator.extra_repr()}, {self.extra_repr()}',
                           logger='current')

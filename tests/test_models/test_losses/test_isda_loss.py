@@ -346,14 +346,21 @@ def _dist_worker(rank, port, out_dir, covariance):
     tdist.destroy_process_group()
 
 
-@pytest.mark.parametrize('covariance', ['full', 'diagonal'])
-def test_all_reduce_equals_single_process_over_global_batch(tmp_path, covariance):
-    # fork: the workers inherit the imported stack instead of re-importing it (seconds each).
-    mp.start_processes(_dist_worker, args=(_free_port(), str(tmp_path), covariance), nprocs=2,
-                       start_method='fork')
+@pytest.mark.parametrize('covariance,batched', [('full', False), ('full', True),
+                                                 ('diagonal', False)])
+def test_all_reduce_equals_single_process_over_global_batch(tmp_path, monkeypatch, covariance,
+                                                            batched):
+    # Some classes are missing from one rank's half of a batch (class 4 on rank 0 in the second
+    # batch, class 2 on rank 1 in the third): those ranks merge no rows of their own for them.
     single = ISDAEstimator(5, 6, covariance)
     for feats, labels in _batches(5, 6, [32, 32, 32, 32], seed=8):
         single.update(feats, labels)
+    if batched:
+        # The ranks run the batched (GPU) merge on CPU tensors (forked: they inherit this).
+        monkeypatch.setattr(isda_loss_module, '_PER_CLASS_DEVICES', ())
+    # fork: the workers inherit the imported stack instead of re-importing it (seconds each).
+    mp.start_processes(_dist_worker, args=(_free_port(), str(tmp_path), covariance), nprocs=2,
+                       start_method='fork')
     for rank in range(2):
         state = torch.load(tmp_path / f'rank{rank}.pth')
         for key, value in single.state_dict().items():
