@@ -24,7 +24,7 @@ def bench():
 @pytest.mark.parametrize('covariance', ['full', 'diagonal'])
 def test_small_settings(bench, covariance, monkeypatch):
     monkeypatch.setitem(bench.SETTINGS, 'small', (covariance, 6, 24, 32))
-    args = argparse.Namespace(seed=0, lambda0=0.5, repeat=1, skip_per_sample=[])
+    args = argparse.Namespace(seed=0, lambda0=0.5, repeat=1, bound_repeat=1, skip_per_sample=[])
     lines = bench.bench_setting('small', args, torch.device('cpu'))
     assert 'equal outputs: yes' in lines[0]
     speed = float(re.search(r'speed-up\s+([\d.]+)x', lines[1]).group(1))
@@ -40,7 +40,8 @@ def test_small_settings(bench, covariance, monkeypatch):
 
 def test_skip_per_sample(bench, monkeypatch):
     monkeypatch.setitem(bench.SETTINGS, 'small', ('diagonal', 6, 24, 32))
-    args = argparse.Namespace(seed=0, lambda0=0.5, repeat=1, skip_per_sample=['small'])
+    args = argparse.Namespace(seed=0, lambda0=0.5, repeat=1, bound_repeat=1,
+                              skip_per_sample=['small'])
     lines = bench.bench_setting('small', args, torch.device('cpu'))
     assert 'per-sample formulation skipped' in lines[0]
     assert 'per-sample' not in ''.join(lines[1:]) and len(lines) == 5

@@ -27,10 +27,15 @@ classifier weight and bias) and estimator state, then prints, measured in the sa
     this machine, with nothing else: no estimator bookkeeping, no scaling pass over the state,
     no cross-entropy, no autograd.
 
-All timings of a setting are medians over ``--repeat`` rounds in which every timed function runs
-once in turn (after a warm-up round), so that load from other processes on a shared machine
-affects all of them alike; the printed ratios (speed-up, ratios to the bounds, train-step
-overhead) are medians of the per-round ratios (:func:`dynamicnet.utils.timing.paired_ratio`).
+All timings are medians over rounds in which every timed function of a comparison runs once in
+turn (after a warm-up round), so that load from other processes on a shared machine affects all
+of them alike; the printed ratios (speed-up, ratios to the bounds, train-step overhead) are
+medians of the per-round ratios (:func:`dynamicnet.utils.timing.paired_ratio`). The label rows
+against the per-sample formulation and the train steps run ``--repeat`` rounds; the label rows
+against the bounds' matmuls run ``--bound-repeat`` rounds (default 30; a round costs a few
+calls of the label rows), because that ratio is near 1 and a single round of it varies by
+±10 % on a shared machine: 5 rounds put its median anywhere in 1.40–1.51× at C=10 on this CPU,
+20 rounds in 1.42–1.45×.
 CPU runs use ``--threads`` (default 1, as the other CPU benchmarks under
 ``tools/analysis_tools``; printed): with more threads than idle cores the thin products' OpenMP
 teams stall whenever another process holds a core, and the bookkeeping between the products
@@ -41,6 +46,7 @@ Example::
     python tools/analysis_tools/benchmark_isda.py                 # all settings, CPU, 1 thread
     python tools/analysis_tools/benchmark_isda.py --threads 2     # the same with 2 threads
     python tools/analysis_tools/benchmark_isda.py --device cuda --repeat 10
+    python tools/analysis_tools/benchmark_isda.py --settings full-C10 --no-train-step
 """
 import argparse
 import statistics
@@ -65,7 +71,10 @@ def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description='ISDA label-row vs per-sample benchmark')
     parser.add_argument('--device', default='cuda' if torch.cuda.is_available() else 'cpu')
     parser.add_argument('--settings', nargs='+', default=list(SETTINGS), choices=list(SETTINGS))
-    parser.add_argument('--repeat', type=int, default=5, help='timed calls per measurement')
+    parser.add_argument('--repeat', type=int, default=5,
+                        help='rounds of label rows vs per-sample, and of the train steps')
+    parser.add_argument('--bound-repeat', type=int, default=30,
+                        help='rounds of label rows vs the FLOP bounds\' matmuls')
     parser.add_argument('--lambda0', type=float, default=0.5)
     parser.add_argument('--skip-per-sample', nargs='*', default=[], choices=list(SETTINGS),
                         metavar='SETTING',
@@ -280,10 +289,8 @@ def bench_setting(name: str, args: argparse.Namespace, device: torch.device) -> 
 
     square, square_macs = square_gemm(device)
     gemms, gemm_macs = bound_gemms(covariance, num_classes, dim, labels, device)
-    timed = dict(ours=run_ours, square=square, gemms=gemms)
-    if per_sample:
-        timed['ref'] = run_ref
-    rounds = time_interleaved(timed, device, args.repeat)
+    rounds = time_interleaved(dict(ours=run_ours, square=square, gemms=gemms), device,
+                              args.bound_repeat)
     times = {key: statistics.median(values) for key, values in rounds.items()}
     m_ours = peak_bytes(run_ours, device)
     distinct = int(torch.unique(labels).numel())
@@ -296,9 +303,10 @@ def bench_setting(name: str, args: argparse.Namespace, device: torch.device) -> 
         f'    peak mem label-rows {m_ours / 2**20:9.2f} MiB',
     ]
     if per_sample:
+        pairs = time_interleaved(dict(ours=run_ours, ref=run_ref), device, args.repeat)
         m_ref = peak_bytes(run_ref, device)
-        lines[1] += (f'   per-sample {times["ref"] * 1e3:9.2f} ms   '
-                     f'speed-up {paired_ratio(rounds["ref"], rounds["ours"]):6.2f}x')
+        lines[1] += (f'   per-sample {statistics.median(pairs["ref"]) * 1e3:9.2f} ms   '
+                     f'speed-up {paired_ratio(pairs["ref"], pairs["ours"]):6.2f}x')
         lines[2] += (f'  per-sample {m_ref / 2**20:9.2f} MiB  '
                      f'ratio    {m_ref / max(m_ours, 1):6.2f}x')
     for what, key, key_macs in (('square GEMM', 'square', square_macs),
@@ -363,7 +371,8 @@ def main() -> None:
     torch.manual_seed(args.seed)
     torch.set_num_threads(args.threads)
     print(f'device {device}, torch {torch.__version__}, threads {torch.get_num_threads()}; '
-          f'medians of {args.repeat} interleaved rounds')
+          f'medians of interleaved rounds: {args.repeat} (label rows vs per-sample, train '
+          f'steps), {args.bound_repeat} (label rows vs the bounds)')
     for name in args.settings:
         for line in bench_setting(name, args, device):
             print(line, flush=True)
