@@ -93,3 +93,23 @@ def _isolate_default_scope() -> Iterator[None]:
     saved = DefaultScope._instance_dict.copy()
     yield
     DefaultScope._instance_dict = saved
+
+
+@pytest.fixture(autouse=True)
+def _isolate_visualizers() -> Iterator[None]:
+    """Forget mmengine's named visualizers after every test.
+
+    The OpenMMLab base configs name their visualizer (``name='visualizer'``), and a ``Runner``
+    reuses an existing instance of that name: without this, a tiny run would write its
+    ``vis_data`` into the work directory of the first test that built one.
+    """
+    yield
+    import sys
+    if 'mmengine.visualization' not in sys.modules:
+        return
+    from mmengine.visualization import Visualizer
+    classes = [Visualizer]
+    while classes:
+        cls = classes.pop()
+        cls._instance_dict.clear()
+        classes.extend(cls.__subclasses__())
