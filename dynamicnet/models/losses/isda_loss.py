@@ -517,10 +517,12 @@ class ISDAEstimator(nn.Module):
                 labels, return_inverse=True, return_counts=True)
         if present.numel() == 0:
             return
-        n = self.count[present]
-        # Weights from exact integer counts (float64) so that huge pixel counts stay exact.
-        total = (m + n).double()
-        w = (m / total).float()
+        sizes = m.tolist()
+        # Weights from the exact integer counts in Python floats (float64), so that huge pixel
+        # counts stay exact, with one call instead of a few on (U,) tensors.
+        keep = [n_u / (m_u + n_u) for m_u, n_u in
+                zip(sizes, self.count.index_select(0, present).tolist())]
+        w = torch.tensor([1 - k for k in keep], device=feats.device)
         sums = self._reduce(feats.new_zeros(present.numel(), dim).index_add_(0, slot, feats))
         batch_mean = sums / m.unsqueeze(1)                        # (U, A)
         mean = self.mean.index_select(0, present)
@@ -534,16 +536,14 @@ class ISDAEstimator(nn.Module):
                             scatter * (w / m.float()).unsqueeze(1) +
                             delta * delta * (w * (1 - w)).unsqueeze(1))
         else:
-            self._update_full(feats, present, slot, batch_mean, delta, m, w, n / total,
-                              on_merge)
+            self._update_full(feats, present, slot, batch_mean, delta, sizes, keep, on_merge)
         # (1 − w) μ + w μ', exact at w = 1.
         self.mean.index_copy_(0, present, torch.lerp(mean, batch_mean, w.unsqueeze(1)))
         self.count.index_add_(0, present, m)
 
     def _update_full(self, feats: torch.Tensor, present: torch.Tensor, slot: torch.Tensor,
-                     batch_mean: torch.Tensor, delta: torch.Tensor, m: torch.Tensor,
-                     w: torch.Tensor, keep: torch.Tensor,
-                     on_merge: Optional[_OnMerge]) -> None:
+                     batch_mean: torch.Tensor, delta: torch.Tensor, sizes: List[int],
+                     keep: List[float], on_merge: Optional[_OnMerge]) -> None:
         """Full-covariance merge: one product per class (CPU) or per step of classes (GPU).
 
         Class ``u`` with ``m`` batch rows ``x_i`` is packed as ``Y = [Δ; x_1 − μ'; ...]`` with
@@ -566,18 +566,19 @@ class ISDAEstimator(nn.Module):
         the same reductions.
 
         Args:
-            keep: ``1 − w`` in float64, from the exact counts.
+            sizes: ``m`` of each class.
+            keep: ``1 − w`` of each class, from the exact counts.
         """
         reducing = self.sync == 'all_reduce' and dist.get_world_size() > 1
-        sizes, classes = m.tolist(), present.tolist()
+        classes = present.tolist()
         # Per-class scalars in Python floats (float64): a handful per class, where tensor ops on
         # (U,) vectors would cost a call each.
         min_rows = _FOLD_EVERY_MERGE.get(feats.device.type, 0)
         delta_rows = dist.get_rank() == 0 if reducing else True
         folds, factors, scales, alphas, shifts = [], [], [], [], []
-        for a, kept, w_u, m_u in zip(self.cov_scale.index_select(0, present).tolist(),
-                                     keep.tolist(), w.tolist(), sizes):
+        for a, kept, m_u in zip(self.cov_scale.index_select(0, present).tolist(), keep, sizes):
             a *= kept
+            w_u = 1 - kept
             fold = a < _MIN_SCALE or m_u < min_rows
             folds.append(fold)
             factors.append(a if fold else 1.0)                   # the folds' M ← a M
