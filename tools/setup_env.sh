@@ -34,19 +34,18 @@ log() { echo "[setup_env] $*" >&2; }
 # The CUDA build of torch and its libraries take about 6.5 GiB in the venv; pip unpacks them in
 # $TMPDIR first. Fail here with the numbers rather than midway with pip's "No space left".
 NEED_GIB=8
-HAS_TORCH=0
-"$VENV/bin/python" -c 'import torch' >/dev/null 2>&1 && HAS_TORCH=1
-for dir in "$VENV" "${TMPDIR:-/tmp}"; do
-    (( HAS_TORCH )) && break
-    while [[ ! -d "$dir" ]]; do dir="$(dirname "$dir")"; done
-    free_kib="$(df -Pk "$dir" | awk 'NR == 2 {print $4}')"
-    if (( free_kib < NEED_GIB * 1024 * 1024 )); then
-        echo "[setup_env] error: $dir has $((free_kib / 1024)) MiB free; installing the stack" \
-            "into $VENV needs about $NEED_GIB GiB. Free space there (or set DYNAMICNET_VENV" \
-            "/ TMPDIR to a larger disk) and rerun." >&2
-        exit 1
-    fi
-done
+if ! "$VENV/bin/python" -c 'import torch' >/dev/null 2>&1; then
+    for dir in "$VENV" "${TMPDIR:-/tmp}"; do
+        while [[ ! -d "$dir" ]]; do dir="$(dirname "$dir")"; done
+        free_kib="$(df -Pk "$dir" | awk 'NR == 2 {print $4}')"
+        if (( free_kib < NEED_GIB * 1024 * 1024 )); then
+            echo "[setup_env] error: $dir has $((free_kib / 1024)) MiB free; installing the" \
+                "stack into $VENV needs about $NEED_GIB GiB. Free space there (or set" \
+                "DYNAMICNET_VENV / TMPDIR to a larger disk) and rerun." >&2
+            exit 1
+        fi
+    done
+fi
 
 if [[ ! -x "$VENV/bin/python" ]]; then
     log "creating $VENV"

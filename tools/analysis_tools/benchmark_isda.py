@@ -36,6 +36,7 @@ against the bounds' matmuls run ``--bound-repeat`` rounds (default 30; a round c
 calls of the label rows), because that ratio is near 1 and a single round of it varies by
 ±10 % on a shared machine: 5 rounds put its median anywhere in 1.40–1.51× at C=10 on this CPU,
 20 rounds in 1.42–1.45×.
+
 CPU runs use ``--threads`` (default 1, as the other CPU benchmarks under
 ``tools/analysis_tools``; printed): with more threads than idle cores the thin products' OpenMP
 teams stall whenever another process holds a core, and the bookkeeping between the products

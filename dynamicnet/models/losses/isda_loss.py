@@ -585,7 +585,7 @@ class ISDAEstimator(nn.Module):
             a = 1.0 if fold else a
             scales.append(a)
             alphas.append(w_u / m_u / (1.0 if reducing else a))
-            shifts.append(math.sqrt((1 - w_u) * m_u) if delta_rows else 0.0)
+            shifts.append(math.sqrt(kept * m_u) if delta_rows else 0.0)
         self.cov_scale.index_copy_(0, present, torch.tensor(scales, dtype=torch.float64,
                                                             device=feats.device))
         # The batch sorted by class: the rows of class k are the sorted samples
