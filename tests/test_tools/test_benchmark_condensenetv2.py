@@ -13,6 +13,9 @@ sys.path.insert(0, osp.join(ROOT, 'tools', 'analysis_tools'))
 
 import benchmark_condensenetv2  # noqa: E402
 
+from dynamicnet.models.backbones.condensenetv2 import CondenseNetV2Layer  # noqa: E402
+from dynamicnet.models.utils.condensenetv2_layers import CONDENSING_LAYERS  # noqa: E402
+
 
 def test_benchmark_times_both_models_and_compares_outputs(capsys):
     args = benchmark_condensenetv2.parse_args(
@@ -22,7 +25,7 @@ def test_benchmark_times_both_models_and_compares_outputs(capsys):
     assert [r['batch'] for r in rows] == [1, 2]
     for row in rows:
         assert all(row[f'{clock}_{model}'] > 0 for clock in ('wall', 'cpu')
-                   for model in ('train', 'conv', 'conv_fused', 'conv_layerwise'))
+                   for model in ('train', 'conv', 'conv_fused', 'conv_layerwise', 'bound'))
         # One round: the speed-up is that round's ratio (the baseline's own is exactly 1).
         for clock in ('wall', 'cpu'):
             assert row[f'speedup_{clock}_train'] == 1.0
@@ -36,6 +39,25 @@ def test_benchmark_times_both_models_and_compares_outputs(capsys):
     # --keep-freed-memory is not given (it would change this test process's allocator for good)
     assert out.splitlines()[0].endswith('eager mode, allocator: system defaults')
     assert all(row['graph_diff'] == 0 for row in rows)  # eager: the timed models themselves
+
+
+def test_bound_is_the_network_with_zero_products_and_no_fused_norm():
+    model = benchmark_condensenetv2.build('a', seed=0)
+    bound = benchmark_condensenetv2.skip_condensing_products(model)
+    # The same function as the training-time network with every mask zeroed (LGC and SFR give 0)
+    # and the BN after each LGC removed; the model itself keeps its products.
+    reference = copy.deepcopy(model)
+    for module in reference.modules():
+        if isinstance(module, CONDENSING_LAYERS):
+            module._mask.zero_()
+        elif isinstance(module, CondenseNetV2Layer):
+            module.conv_2.norm = torch.nn.Identity()
+    x = torch.randn(2, 3, 32, 32, generator=torch.Generator().manual_seed(0))
+    with torch.no_grad():
+        torch.testing.assert_close(bound(x, mode='tensor'), reference(x, mode='tensor'))
+        assert (model(x, mode='tensor') - bound(x, mode='tensor')).abs().max() > 1e-3
+    layers = [m for m in model.modules() if isinstance(m, CONDENSING_LAYERS)]
+    assert len(layers) == 40 and all(isinstance(m.conv, torch.nn.Conv2d) for m in layers)
 
 
 def test_graph_mode_traces_each_model_with_the_eager_outputs():

@@ -7,11 +7,17 @@ statistics and non-zero SFR gamma, condenses it fully (``set_progress(1.0)``), c
 between repeats. The converted network is timed in three forms: as converted (the default
 inference of ``CondenseNetV2(deploy=True)``, each dense block in one channel-major buffer), after
 the deploy-time BN fusion ``fuse_norm()``, and with ``channel_major=False`` (layer by layer on
-(B, C, H, W) tensors, the form autograd uses); all give the same outputs. Prints the MACs of the
-models (``dynamicnet.utils.complexity.count_macs``, rules ``condensenet`` and ``macs``), then per
-batch size the median wall-clock latency and the median CPU time of the process per forward, the
-speed-up by each (the median of the per-round ratios, :func:`dynamicnet.utils.timing.paired_ratio`,
-so that a load change between rounds cancels), and the largest output difference.
+(B, C, H, W) tensors, the form autograd uses); all give the same outputs. A fifth model, the
+**bound**, is the training-time network whose LGC and SFR layers skip their 1x1 products (each
+returns zeros of its output shape, allocated once) and without the BN that ``fuse_norm()`` folds;
+everything else runs as trained, so its speed-up is what a conversion would reach if the condensed
+products, with their gathers and scatter-adds, cost nothing (the concatenations and reactivation
+additions, which the channel-major path restructures, still run). Its outputs differ and are not
+compared. Prints the MACs of the models (``dynamicnet.utils.complexity.count_macs``, rules
+``condensenet`` and ``macs``), then per batch size the median wall-clock latency and the median CPU
+time of the process per forward, the speed-up by each (the median of the per-round ratios,
+:func:`dynamicnet.utils.timing.paired_ratio`, so that a load change between rounds cancels), and
+the largest output difference.
 
 With ``--threads 1`` (default) the CPU time equals the latency on an otherwise idle machine; on a
 shared machine it leaves out the time the process waits for a core, so its ratio is the more
@@ -58,7 +64,8 @@ import torch
 import torch.nn as nn
 from mmengine.registry import init_default_scope
 
-from dynamicnet.models.backbones.condensenetv2 import CondenseNetV2
+from dynamicnet.models.backbones.condensenetv2 import CondenseNetV2, CondenseNetV2Layer
+from dynamicnet.models.utils.condensenetv2_layers import CONDENSING_LAYERS
 from dynamicnet.registry import MODELS
 from dynamicnet.utils.allocator import keep_freed_memory
 from dynamicnet.utils.complexity import count_macs, count_params
@@ -66,6 +73,42 @@ from dynamicnet.utils.timing import paired_ratio
 
 HEAD_WIDTH = {'a': 828, 'b': 1024, 'c': 1024}
 GRAPH_MODES = ('eager', 'freeze', 'optimize', 'compile')
+
+
+class _SkippedProduct(nn.Module):
+    """The masked 1x1 convolution of an LGC or SFR in the bound model: returns zeros of the
+    output shape, created once per shape, so that the layer costs its BN and activation only.
+
+    Args:
+        out_channels: Output channels of the replaced convolution.
+    """
+
+    def __init__(self, out_channels: int) -> None:
+        super().__init__()
+        self.out_channels = out_channels
+        self._zeros: Dict[Tuple[int, ...], torch.Tensor] = {}
+
+    def forward(self, x: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+        """(B, c_in, H, W) -> (B, c_out, H, W) zeros; nothing writes into them downstream."""
+        shape = (x.shape[0], self.out_channels, *x.shape[2:])
+        if shape not in self._zeros:
+            self._zeros[shape] = x.new_zeros(shape)
+        return self._zeros[shape]
+
+
+def skip_condensing_products(model: nn.Module) -> nn.Module:
+    """A copy of a training-time ``model`` whose LGC and SFR layers skip their 1x1 products.
+
+    The BN after each LGC (the one :meth:`CondenseNetV2.fuse_norm` folds into the converted LGC)
+    is removed as well, so that the bound also covers the fused network.
+    """
+    bound = copy.deepcopy(model)
+    for module in bound.modules():
+        if isinstance(module, CONDENSING_LAYERS):
+            module.conv = _SkippedProduct(module.out_channels)
+        elif isinstance(module, CondenseNetV2Layer):
+            module.conv_2.norm = nn.Identity()
+    return bound
 
 
 def build(arch: str, seed: int) -> nn.Module:
@@ -198,13 +241,15 @@ def run(args: argparse.Namespace) -> List[Dict[str, float]]:
         'train': train_model,
         'conv': deploy_model,
         'conv_fused': fused_model,
-        'conv_layerwise': layerwise_model
+        'conv_layerwise': layerwise_model,
+        'bound': skip_condensing_products(train_model)
     }
     labels = {
         'train': 'training-time',
         'conv': 'converted',
         'conv_fused': 'converted + fuse_norm()',
-        'conv_layerwise': 'converted, channel_major=False'
+        'conv_layerwise': 'converted, channel_major=False',
+        'bound': 'bound (no LGC/SFR products)'
     }
 
     probe = torch.randn(1, 3, args.input_size, args.input_size)
@@ -236,7 +281,7 @@ def run(args: argparse.Namespace) -> List[Dict[str, float]]:
                 for k, f in forwards.items():
                     samples[k].append(time_ms(f, x))
             feats = {k: m.backbone(x)[-1] for k, m in models.items()}
-            converted = [k for k in models if k != 'train']
+            converted = [k for k in models if k not in ('train', 'bound')]
             row = dict(
                 batch=batch,
                 graph_diff=max((eager[k] - outs[k]).abs().max().item() for k in models),
@@ -260,6 +305,8 @@ def run(args: argparse.Namespace) -> List[Dict[str, float]]:
                 print(f'  {labels[k]:30s} {row[f"wall_{k}"]:>10.2f} '
                       f'{row[f"speedup_wall_{k}"]:>7.2f}x {row[f"cpu_{k}"]:>10.2f} '
                       f'{row[f"speedup_cpu_{k}"]:>7.2f}x')
+            print('  bound: the training-time network without its LGC/SFR 1x1 products, i.e. '
+                  'a conversion whose condensed products cost nothing')
             print(f'  largest difference to the training-time model over the converted forms: '
                   f'logits {row["logits_diff"]:.2e} (max |logit| {row["logits_max"]:.3g}), last '
                   f'features {row["feature_diff"]:.2e} (max {row["feature_max"]:.3g})')
