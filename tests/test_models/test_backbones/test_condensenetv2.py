@@ -267,16 +267,20 @@ def test_converted_network_compiles():
         torch.testing.assert_close(a, b, atol=1e-5, rtol=1e-5)
 
 
-def test_one_output_per_group_conv_is_the_grouped_conv():
-    # 32 -> 8 channels in 8 groups: computed as depthwise + group sum on CPU.
+@pytest.mark.parametrize('size', [9, 64])
+def test_one_output_per_group_conv_is_the_grouped_conv(size):
+    # 32 -> 8 channels in 8 groups: computed as depthwise + group sum on CPU; at 64x64 one image
+    # is 2**17 elements, so 5 images run as chunks of 2, 2 and 1.
     layer = _model('a').stages[0][0].conv_2.conv
     assert layer.out_channels == layer.groups == 8
-    x = torch.randn(2, 32, 9, 9, requires_grad=True)
+    x = torch.randn(5, 32, size, size, requires_grad=True)
     ref = nn.functional.conv2d(x, layer.weight, None, 1, 1, 1, layer.groups)
     out = layer(x)
     torch.testing.assert_close(out, ref, atol=1e-5, rtol=1e-5)
-    out.sum().backward()
-    assert x.grad.shape == x.shape
+    grad = torch.randn_like(out)
+    (out * grad).sum().backward()
+    expected = torch.autograd.grad((ref * grad).sum(), x)[0]
+    torch.testing.assert_close(x.grad, expected, atol=1e-5, rtol=1e-5)
 
 
 def test_conversion_requires_full_condensation():
