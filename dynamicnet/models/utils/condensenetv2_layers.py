@@ -564,7 +564,7 @@ class _GroupConv2d(nn.Conv2d):
         if x.device.type != 'cpu' or self.out_channels != self.groups:
             return super().forward(x)
         weight = self.weight.reshape(x.shape[1], 1, *self.kernel_size)
-        images = max(1, _DEPTHWISE_CHUNK_ELEMENTS // max(1, x[0].numel()))
+        images = max(1, _DEPTHWISE_CHUNK_ELEMENTS // max(1, x.shape[1:].numel()))
         outs = [self._depthwise_sum(chunk, weight) for chunk in x.split(images)]
         return outs[0] if len(outs) == 1 else torch.cat(outs)
 

@@ -281,6 +281,7 @@ def test_one_output_per_group_conv_is_the_grouped_conv(size):
     (out * grad).sum().backward()
     expected = torch.autograd.grad((ref * grad).sum(), x)[0]
     torch.testing.assert_close(x.grad, expected, atol=1e-5, rtol=1e-5)
+    assert layer(x[:0]).shape == (0, 8, size, size)  # an empty batch (e.g. no image left)
 
 
 def test_conversion_requires_full_condensation():
