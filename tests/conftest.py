@@ -8,6 +8,7 @@ returns a recorded official checkpoint layout of the specs.
 """
 import itertools
 import os.path as osp
+import sys
 from typing import Any, Callable, Dict, Iterator, Tuple
 
 import pytest
@@ -104,7 +105,6 @@ def _isolate_visualizers() -> Iterator[None]:
     ``vis_data`` into the work directory of the first test that built one.
     """
     yield
-    import sys
     if 'mmengine.visualization' not in sys.modules:
         return
     from mmengine.visualization import Visualizer
